@@ -1,0 +1,36 @@
+#pragma once
+// Errors. Every failure caused by user input (bad shapes, bad arguments, bad
+// files) is reported by throwing one of these; the library never aborts.
+
+#include <stdexcept>
+#include <string>
+
+namespace seqnet {
+
+// Base class of every exception seqnet throws on purpose.
+class Error : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// A tensor had the wrong rank or size: the message names the layer or
+// function, the expected shape and the received one.
+class ShapeError : public Error {
+ public:
+  using Error::Error;
+};
+
+// An argument had an invalid value (units <= 0, dropout outside [0, 1),
+// an unknown activation name, ...): the message names the argument.
+class ValueError : public Error {
+ public:
+  using Error::Error;
+};
+
+// A file could not be read or written, or its contents are invalid.
+class IOError : public Error {
+ public:
+  using Error::Error;
+};
+
+}  // namespace seqnet

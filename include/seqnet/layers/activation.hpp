@@ -1,0 +1,31 @@
+#pragma once
+// Activation: applies a Keras activation to its input (softmax along the last
+// axis). No weights.
+
+#include <string>
+
+#include "seqnet/layers/layer.hpp"
+#include "seqnet/ops/activations.hpp"
+
+namespace seqnet {
+namespace layers {
+
+class Activation : public Layer {
+ public:
+  // Throws ValueError for an unknown activation name.
+  explicit Activation(const std::string& activation, std::string name = "");
+  ops::Act activation() const { return act_; }
+  std::unique_ptr<Cache> make_cache() const override;
+
+ protected:
+  std::vector<Shape> infer_shapes(const std::vector<Shape>& in) const override;
+  std::vector<Tensor> forward_impl(const std::vector<Tensor>& in, const CallArgs& args, Cache* cache) override;
+  std::vector<Tensor> backward_impl(const std::vector<Tensor>& dout, Cache& cache) override;
+  bool mask_passes_through() const override { return true; }
+
+ private:
+  ops::Act act_;
+};
+
+}  // namespace layers
+}  // namespace seqnet

@@ -1,0 +1,191 @@
+#pragma once
+// Recurrent: the generic recurrent layer that LSTM, GRU and SimpleRNN derive
+// from. It owns the time loop and everything the three share (Keras's RNN
+// layer): input validation, initial states, stateful state keeping, masks,
+// go_backwards, dropout and recurrent dropout masks, return_sequences and
+// return_state. A subclass provides the cell: its weight layout and the
+// per-step work (the recurrent GEMM and its fused gate kernel).
+//
+// Inputs:  [x (B, T, I), optional initial states (B, H) each]
+// Outputs: [output] or, with return_state, [output, states...] where output
+//          is (B, T, H) with return_sequences and (B, H) otherwise. With
+//          go_backwards the sequence output is in processing order (reversed),
+//          as in Keras.
+//
+// Masks: a masked step (mask 0) leaves the states unchanged and its output
+// repeats the previous output (or is zero with zero_output_for_mask, which
+// Bidirectional sets when it returns sequences, as Keras does).
+// Dropout: one input mask (B, I) and one recurrent mask (B, H) per call,
+// fixed over all time steps (Gal & Ghahramani; seed 04), drawn from the
+// global generator in training only.
+//
+// How it is fast: all input projections are one GEMM (T*B, I) x (I, G*H);
+// the loop then runs the recurrent GEMM (B, H) x (H, G*H) and one fused
+// kernel per step; backward forms weight and input gradients with GEMMs over
+// all steps. Buffers are time-major (T, B, .) and live in the call's cache,
+// reused across calls; nothing is allocated inside the time loop.
+
+#include <memory>
+#include <string>
+
+#include "seqnet/layers/layer.hpp"
+#include "seqnet/ops/activations.hpp"
+
+namespace seqnet {
+
+// The options every recurrent layer shares, in normalized form. The public
+// option structs (LSTMOptions, GRUOptions, SimpleRNNOptions) convert to it.
+struct RecurrentConfig {
+  int64_t units = 0;
+  std::string activation = "tanh";
+  std::string recurrent_activation = "sigmoid";
+  bool use_bias = true;
+  Initializer kernel_initializer = "glorot_uniform";
+  Initializer recurrent_initializer = "orthogonal";
+  Initializer bias_initializer = "zeros";
+  bool unit_forget_bias = true;  // LSTM only
+  Regularizer kernel_regularizer{};
+  Regularizer recurrent_regularizer{};
+  Regularizer bias_regularizer{};
+  float dropout = 0.0f;
+  float recurrent_dropout = 0.0f;
+  bool return_sequences = false;
+  bool return_state = false;
+  bool go_backwards = false;
+  bool stateful = false;
+  bool zero_output_for_mask = false;
+  bool reset_after = true;  // GRU only
+};
+
+// Copies the options every recurrent option struct has into a config.
+template <class Options>
+RecurrentConfig common_recurrent_config(int64_t units, const Options& o) {
+  RecurrentConfig c;
+  c.units = units;
+  c.activation = o.activation;
+  c.use_bias = o.use_bias;
+  c.kernel_initializer = o.kernel_initializer;
+  c.recurrent_initializer = o.recurrent_initializer;
+  c.bias_initializer = o.bias_initializer;
+  c.kernel_regularizer = o.kernel_regularizer;
+  c.recurrent_regularizer = o.recurrent_regularizer;
+  c.bias_regularizer = o.bias_regularizer;
+  c.dropout = o.dropout;
+  c.recurrent_dropout = o.recurrent_dropout;
+  c.return_sequences = o.return_sequences;
+  c.return_state = o.return_state;
+  c.go_backwards = o.go_backwards;
+  c.stateful = o.stateful;
+  c.zero_output_for_mask = o.zero_output_for_mask;
+  return c;
+}
+
+namespace layers {
+
+struct RecurrentCache;
+
+class Recurrent : public Layer {
+ public:
+  int64_t units() const { return config_.units; }
+  const RecurrentConfig& config() const { return config_; }
+  ops::Act activation() const { return act_; }
+  ops::Act recurrent_activation() const { return rec_act_; }
+  // Number of state tensors: 2 for LSTM (h, c), 1 for GRU and SimpleRNN.
+  virtual int num_states() const = 0;
+  // Number of gates G: the kernel is (I, G*H).
+  virtual int gates() const = 0;
+  int num_outputs() const override { return 1 + (config_.return_state ? num_states() : 0); }
+
+  // Forgets the kept states of a stateful layer: the next call starts from
+  // zeros (any batch size).
+  void reset_states() override;
+  // Sets the kept states of a stateful layer. Throws ValueError when the
+  // layer is not stateful or the number of states is wrong, ShapeError when
+  // a state is not (B, units).
+  void reset_states(const std::vector<Tensor>& states);
+  // The kept states of a stateful layer (empty before its first call).
+  const std::vector<Tensor>& states() const { return states_; }
+
+  // A new, unbuilt layer of the same class and configuration with fresh
+  // weights, the given name, and go_backwards / zero_output_for_mask as
+  // given (Bidirectional builds its two directions this way).
+  virtual std::shared_ptr<Recurrent> clone_with(std::string name, bool go_backwards,
+                                                bool zero_output_for_mask) const = 0;
+
+  std::unique_ptr<Cache> make_cache() const override;
+  Tensor compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& masks) const override;
+
+  // Weights (valid once built).
+  Param& kernel() { return *kernel_; }
+  Param& recurrent_kernel() { return *recurrent_kernel_; }
+  Param* bias() { return bias_; }
+
+ protected:
+  Recurrent(std::string class_name, RecurrentConfig config, const std::string& name);
+
+  std::vector<Shape> infer_shapes(const std::vector<Shape>& in) const override;
+  void build(const std::vector<Shape>& in) override;
+  std::vector<Tensor> forward_impl(const std::vector<Tensor>& in, const CallArgs& args, Cache* cache) override;
+  std::vector<Tensor> backward_impl(const std::vector<Tensor>& dout, Cache& cache) override;
+
+  // Cell hooks. bias_shape: the bias weight's shape. input_bias: the part of
+  // the bias added to the input projections (G*H floats) or null.
+  virtual Shape bias_shape() const;
+  virtual const float* input_bias() const { return bias_ != nullptr ? bias_->value.data() : nullptr; }
+  // Extra per-call buffers the cell needs (allocated outside the loop).
+  virtual void prepare(RecurrentCache& c) const = 0;
+  // One step forward at processing index s: recurrent GEMM(s) + kernel.
+  virtual void step_forward(RecurrentCache& c, int64_t s) = 0;
+  // One step backward at s: kernel + recurrent GEMM(s) producing dh for s-1.
+  virtual void step_backward(RecurrentCache& c, int64_t s, const float* dout, int64_t dout_ld) = 0;
+  // Weight gradients after the reverse loop. Default: dkernel += X^T dZ,
+  // drecurrent += Hop^T dZ, dbias += colsum(dZ).
+  virtual void weight_gradients(RecurrentCache& c);
+
+  // dh += dgates . U^T for the GEMM operand h' (applies the recurrent
+  // dropout mask when active). `dg` is (B, G*H).
+  void add_recurrent_grad(RecurrentCache& c, const float* dg, const Param& U, int64_t col0, int64_t ncols);
+
+  RecurrentConfig config_;
+  ops::Act act_ = ops::Act::Tanh;
+  ops::Act rec_act_ = ops::Act::Sigmoid;
+  Param* kernel_ = nullptr;            // (I, G*H)
+  Param* recurrent_kernel_ = nullptr;  // (H, G*H)
+  Param* bias_ = nullptr;              // bias_shape() or null
+
+ private:
+  std::vector<Tensor> states_;  // kept states of a stateful layer
+  std::unique_ptr<Cache> inference_cache_;  // workspaces of calls without a cache
+};
+
+// Per-call buffers of a recurrent layer, time-major and in processing order
+// (step s reads input time t = s, or T-1-s with go_backwards).
+struct RecurrentCache : Cache {
+  int64_t B = 0, T = 0, I = 0, H = 0, G = 0;
+  bool has_mask = false, in_drop = false, rec_drop = false;
+  Tensor X;     // (T, B, I) inputs in processing order, input dropout applied
+  Tensor Z;     // (T, B, G*H) input projections -> activated gates
+  Tensor Hs;    // (T+1, B, H) Hs[0] = h0, Hs[s+1] = h after step s
+  Tensor Hop;   // (T+1, B, H) recurrent GEMM operands h * rec_mask (rec dropout only)
+  Tensor Cs;    // (T+1, B, H) LSTM cell states
+  Tensor Aux;   // (T, B, H) per cell: LSTM act(c), GRU inner_h or r*h'
+  Tensor Rec;   // (B, G*H) scratch for a recurrent GEMM result
+  Tensor M;     // (T, B) step mask in processing order
+  Tensor in_mask;   // (B, I) input dropout mask
+  Tensor rec_mask;  // (B, H) recurrent dropout mask
+  // backward
+  Tensor dZ;    // (T, B, G*H) pre-activation gradients (input side)
+  Tensor dR;    // (T, B, G*H) recurrent GEMM output gradients (GRU); else unused
+  Tensor dh, dc;  // (B, H)
+  Tensor dtmp;    // (B, H) scratch
+  int num_state_inputs = 0;
+
+  // The GEMM operand of step s: Hop[s] with recurrent dropout, else Hs[s].
+  const float* h_operand(int64_t s) const {
+    return (rec_drop ? Hop.data() : Hs.data()) + s * B * H;
+  }
+  const float* mask_at(int64_t s) const { return has_mask ? M.data() + s * B : nullptr; }
+};
+
+}  // namespace layers
+}  // namespace seqnet

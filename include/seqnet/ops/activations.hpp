@@ -1,0 +1,51 @@
+#pragma once
+// Activation functions and their derivatives, on contiguous float arrays.
+//
+// Every derivative is computed from the activation's *output* y (not its
+// input), so a layer only has to keep its activated values for backward:
+//   tanh' = 1 - y^2            sigmoid' = y (1 - y)
+//   hard_sigmoid' = 0.2 for 0 < y < 1, else 0   (Keras 2: clip(0.2 x + 0.5, 0, 1))
+//   relu' = [y > 0]            elu' = 1 for y > 0, else y + 1
+//   selu' = scale for y > 0, else y + scale*alpha
+//   softplus' = 1 - exp(-y)    softsign' = (1 - |y|)^2      linear' = 1
+//   softmax (along rows): dx = y * (dy - sum(dy * y))
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "seqnet/tensor.hpp"
+
+namespace seqnet::ops {
+
+enum class Act { Linear, Tanh, Sigmoid, HardSigmoid, Relu, Elu, Selu, Softplus, Softsign, Softmax };
+
+// Parses a Keras activation name ("tanh", "sigmoid", "hard_sigmoid", "relu",
+// "elu", "selu", "softplus", "softsign", "linear", "softmax"; "" and "none"
+// mean linear). Throws ValueError naming `context` (e.g. `LSTM "lstm":
+// argument activation`) and the valid names when the name is unknown.
+Act parse_activation(std::string_view name, std::string_view context);
+// The Keras name of an activation ("linear" for Act::Linear).
+std::string activation_name(Act a);
+// Whether the activation acts on each element alone (all but softmax).
+inline bool is_elementwise(Act a) { return a != Act::Softmax; }
+
+// y = f(x) on n contiguous elements; x and y may alias.
+// REQUIRES: is_elementwise(a).
+void activate(Act a, const float* x, float* y, int64_t n);
+// dx = dy * f'(y) on n contiguous elements; any of y, dy, dx may alias.
+// REQUIRES: is_elementwise(a).
+void activate_backward(Act a, const float* y, const float* dy, float* dx, int64_t n);
+
+// Softmax of each row of a (rows, cols) row-major array; x and y may alias.
+void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols);
+// dx = y * (dy - rowsum(dy * y)) for each row; dy and dx may alias.
+void softmax_rows_backward(const float* y, const float* dy, float* dx, int64_t rows, int64_t cols);
+
+// Any activation over a whole tensor; softmax acts along the last axis.
+// y and x may be the same tensor.
+void activate(Act a, const Tensor& x, Tensor& y);
+// dx = dy * f'(y) (softmax: along the last axis). dx may alias dy.
+void activate_backward(Act a, const Tensor& y, const Tensor& dy, Tensor& dx);
+
+}  // namespace seqnet::ops

@@ -1,0 +1,28 @@
+#pragma once
+// The one entry point to BLAS. Every matrix product in seqnet goes through
+// ops::gemm, so another backend can replace this single function.
+
+#include <cstdint>
+
+#include "seqnet/tensor.hpp"
+
+namespace seqnet::ops {
+
+// C = alpha * op(A) * op(B) + beta * C, all row-major.
+// op(A) is (M, K): A is stored (M, K) with leading dimension lda, or (K, M)
+// when trans_a. op(B) is (K, N): B is stored (K, N), or (N, K) when trans_b.
+// C is (M, N) with leading dimension ldc. With beta == 0, C need not be
+// initialized. Sizes of zero are allowed (nothing happens, except that C is
+// scaled by beta when K == 0).
+// REQUIRES: the pointers cover the described windows; all sizes fit in int.
+void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+          const float* B, int64_t ldb, float beta, float* C, int64_t ldc);
+
+// The same on strided views: C = alpha * op(A) * op(B) + beta * C.
+void gemm(bool trans_a, bool trans_b, float alpha, const MatView& A, const MatView& B, float beta, const MatView& C);
+
+// Threads used by BLAS (default: all cores). n <= 0 restores the default.
+void set_num_threads(int n);
+int num_threads();
+
+}  // namespace seqnet::ops

@@ -1,0 +1,26 @@
+#pragma once
+// seqnet: recurrent sequence models in C++. Include this one header for the
+// whole public API.
+
+#include "seqnet/error.hpp"
+#include "seqnet/layers/activation.hpp"
+#include "seqnet/layers/bidirectional.hpp"
+#include "seqnet/layers/dense.hpp"
+#include "seqnet/layers/dropout.hpp"
+#include "seqnet/layers/embedding.hpp"
+#include "seqnet/layers/gru.hpp"
+#include "seqnet/layers/initializers.hpp"
+#include "seqnet/layers/layer.hpp"
+#include "seqnet/layers/lstm.hpp"
+#include "seqnet/layers/masking.hpp"
+#include "seqnet/layers/merge.hpp"
+#include "seqnet/layers/recurrent.hpp"
+#include "seqnet/layers/regularizers.hpp"
+#include "seqnet/layers/repeat_vector.hpp"
+#include "seqnet/layers/reshape.hpp"
+#include "seqnet/layers/simple_rnn.hpp"
+#include "seqnet/layers/time_distributed.hpp"
+#include "seqnet/ops/activations.hpp"
+#include "seqnet/ops/gemm.hpp"
+#include "seqnet/random.hpp"
+#include "seqnet/tensor.hpp"

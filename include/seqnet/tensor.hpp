@@ -1,0 +1,132 @@
+#pragma once
+// Tensor: a float32 n-dimensional array in row-major order.
+//
+// A Tensor is a handle: copying it is cheap and the copy shares storage (like
+// a NumPy array view or a torch.Tensor). Use clone() for a deep copy. Storage
+// is contiguous and its first element is 64-byte aligned; views made by
+// reshape() and rows() share it.
+//
+// Conventions: sequences are (batch, time, features), written (B, T, F);
+// a 2-D tensor is (batch, features). Symbolic shapes (model/) use `None`
+// (-1) for an unknown batch or time dimension; a concrete Tensor never does.
+//
+// Thread safety: distinct Tensors may be used from different threads; a
+// shared storage must not be written concurrently.
+
+#include <cstdint>
+#include <initializer_list>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace seqnet {
+
+// An unknown dimension in a symbolic shape (batch or time).
+inline constexpr int64_t None = -1;
+
+using Shape = std::vector<int64_t>;
+
+// "(32, 4, 10)"; None prints as "None"; a 1-D shape prints as "(5,)".
+std::string shape_str(const Shape& shape);
+// Product of the dimensions (1 for a scalar shape ()). REQUIRES: no None.
+int64_t shape_size(const Shape& shape);
+
+// A strided 2-D window into float storage: `rows` rows of `cols` floats,
+// row r starting at data + r * ld. Used for time slices of (B, T, F)
+// sequences and for BLAS arguments; it does not own memory.
+struct MatView {
+  float* data = nullptr;
+  int64_t rows = 0;
+  int64_t cols = 0;
+  int64_t ld = 0;  // distance between row starts, in floats (>= cols)
+  float* row(int64_t r) const { return data + r * ld; }
+};
+
+class Tensor {
+ public:
+  // An empty tensor: no storage, shape (). empty() is true.
+  Tensor() = default;
+  // A zero-filled tensor of the given shape. Throws ShapeError for negative
+  // dimensions or sizes that overflow.
+  explicit Tensor(Shape shape);
+  Tensor(Shape shape, float fill);
+  // A tensor of the given shape holding `values` (row-major). Throws
+  // ShapeError if values.size() differs from the shape's size.
+  Tensor(Shape shape, const std::vector<float>& values);
+  Tensor(Shape shape, std::initializer_list<float> values);
+
+  static Tensor zeros(Shape shape) { return Tensor(std::move(shape)); }
+  static Tensor ones(Shape shape) { return Tensor(std::move(shape), 1.0f); }
+  static Tensor full(Shape shape, float v) { return Tensor(std::move(shape), v); }
+  // Storage left uninitialized (for buffers that are overwritten at once).
+  static Tensor uninitialized(Shape shape);
+
+  // True for a default-constructed tensor (no storage). A tensor with a zero
+  // dimension is not empty(); it has size() == 0.
+  bool empty() const { return storage_ == nullptr; }
+  const Shape& shape() const { return shape_; }
+  int rank() const { return static_cast<int>(shape_.size()); }
+  // Dimension i; negative i counts from the end (dim(-1) is the last).
+  // Throws ShapeError when i is out of range.
+  int64_t dim(int i) const;
+  int64_t size() const { return size_; }
+
+  float* data() { return data_; }
+  const float* data() const { return data_; }
+  float* begin() { return data_; }
+  float* end() { return data_ + size_; }
+  const float* begin() const { return data_; }
+  const float* end() const { return data_ + size_; }
+
+  // Element access by flat index, and by 1-3 indices (row-major). Unchecked.
+  float& operator[](int64_t i) { return data_[i]; }
+  float operator[](int64_t i) const { return data_[i]; }
+  float& at(int64_t i, int64_t j) { return data_[i * shape_[1] + j]; }
+  float at(int64_t i, int64_t j) const { return data_[i * shape_[1] + j]; }
+  float& at(int64_t i, int64_t j, int64_t k) { return data_[(i * shape_[1] + j) * shape_[2] + k]; }
+  float at(int64_t i, int64_t j, int64_t k) const {
+    return data_[(i * shape_[1] + j) * shape_[2] + k];
+  }
+
+  // A view with another shape and the same storage; one dimension may be
+  // None (-1) and is inferred. Throws ShapeError when the sizes disagree.
+  Tensor reshape(Shape shape) const;
+  // A view of rows [begin, end) along the first axis (shares storage).
+  // Throws ShapeError when the range is outside the tensor.
+  Tensor rows(int64_t begin, int64_t end) const;
+  // The (B, F) slice at time step t of a (B, T, F) tensor, as a strided view.
+  // REQUIRES: rank() == 3 and 0 <= t < T.
+  MatView time_slice(int64_t t) const;
+  // The tensor as a matrix (product of all but the last dim, last dim).
+  // REQUIRES: rank() >= 1.
+  MatView matrix() const;
+
+  // A deep copy with its own storage.
+  Tensor clone() const;
+  // Overwrite every element with v.
+  void fill(float v);
+  // Copy the elements of `src`, which must have the same size.
+  void copy_from(const Tensor& src);
+  // Whether this and `other` share storage.
+  bool shares_storage(const Tensor& other) const { return storage_ == other.storage_; }
+  // Elementwise helpers used by tests and training code.
+  std::vector<float> to_vector() const { return std::vector<float>(begin(), end()); }
+  bool same_shape(const Tensor& other) const { return shape_ == other.shape_; }
+
+ private:
+  std::shared_ptr<float> storage_;
+  float* data_ = nullptr;
+  Shape shape_;
+  int64_t size_ = 0;
+};
+
+// Makes `t` an (uninitialized) tensor of `shape`, reallocating only when its
+// shape differs: the way reused workspaces are sized.
+void ensure_shape(Tensor& t, const Shape& shape);
+
+// Sum over all elements in double precision.
+double sum(const Tensor& t);
+// max |a - b| over all elements. Throws ShapeError when shapes differ.
+float max_abs_diff(const Tensor& a, const Tensor& b);
+
+}  // namespace seqnet

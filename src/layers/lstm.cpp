@@ -1,0 +1,85 @@
+#include "seqnet/layers/lstm.hpp"
+
+#include "seqnet/ops/gemm.hpp"
+#include "seqnet/ops/recurrent_kernels.hpp"
+
+namespace seqnet::layers {
+
+namespace {
+
+RecurrentConfig to_config(int64_t units, const LSTMOptions& o) {
+  RecurrentConfig c = common_recurrent_config(units, o);
+  c.recurrent_activation = o.recurrent_activation;
+  c.unit_forget_bias = o.unit_forget_bias;
+  return c;
+}
+
+}  // namespace
+
+LSTM::LSTM(int64_t units, const LSTMOptions& options) : Recurrent("LSTM", to_config(units, options), options.name) {}
+
+LSTM::LSTM(const RecurrentConfig& config, const std::string& name) : Recurrent("LSTM", config, name) {}
+
+std::shared_ptr<Recurrent> LSTM::clone_with(std::string name, bool go_backwards, bool zero_output_for_mask) const {
+  RecurrentConfig c = config_;
+  c.go_backwards = go_backwards;
+  c.zero_output_for_mask = zero_output_for_mask;
+  return std::make_shared<LSTM>(c, name);
+}
+
+void LSTM::build(const std::vector<Shape>& in) {
+  Recurrent::build(in);
+  if (bias_ != nullptr && config_.unit_forget_bias) {
+    // Keras: bias = [init(H), ones(H), init(2H)].
+    const int64_t H = config_.units;
+    for (int64_t j = H; j < 2 * H; ++j) bias_->value[j] = 1.0f;
+  }
+}
+
+void LSTM::prepare(RecurrentCache& c) const { ensure_shape(c.Aux, {c.T, c.B, c.H}); }
+
+void LSTM::step_forward(RecurrentCache& c, int64_t s) {
+  const int64_t B = c.B, H = c.H, BH = B * H;
+  float* z = c.Z.data() + s * B * 4 * H;  // (B, 4H)
+  // z += h' . U
+  ops::gemm(false, false, B, 4 * H, H, 1.0f, c.h_operand(s), H, recurrent_kernel_->value.data(), 4 * H, 1.0f, z, 4 * H);
+  ops::LstmStepForward a;
+  a.B = B;
+  a.H = H;
+  a.act = act_;
+  a.rec_act = rec_act_;
+  a.z = z;
+  a.h_prev = c.Hs.data() + s * BH;
+  a.c_prev = c.Cs.data() + s * BH;
+  a.h = c.Hs.data() + (s + 1) * BH;
+  a.c = c.Cs.data() + (s + 1) * BH;
+  a.tc = c.Aux.data() + s * BH;
+  a.mask = c.mask_at(s);
+  if (c.rec_drop) {
+    a.rec_mask = c.rec_mask.data();
+    a.h_dropped = c.Hop.data() + (s + 1) * BH;
+  }
+  ops::lstm_step_forward(a);
+}
+
+void LSTM::step_backward(RecurrentCache& c, int64_t s, const float* dout, int64_t dout_ld) {
+  const int64_t B = c.B, H = c.H, BH = B * H;
+  ops::LstmStepBackward a;
+  a.B = B;
+  a.H = H;
+  a.act = act_;
+  a.rec_act = rec_act_;
+  a.z = c.Z.data() + s * B * 4 * H;
+  a.c_prev = c.Cs.data() + s * BH;
+  a.tc = c.Aux.data() + s * BH;
+  a.mask = c.mask_at(s);
+  a.dout = dout;
+  a.dout_ld = dout_ld;
+  a.dh = c.dh.data();
+  a.dc = c.dc.data();
+  a.dz = c.dZ.data() + s * B * 4 * H;
+  ops::lstm_step_backward(a);
+  add_recurrent_grad(c, a.dz, *recurrent_kernel_, 0, 4 * H);
+}
+
+}  // namespace seqnet::layers

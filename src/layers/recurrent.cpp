@@ -1,0 +1,323 @@
+#include "seqnet/layers/recurrent.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "seqnet/ops/elementwise.hpp"
+#include "seqnet/ops/gemm.hpp"
+#include "seqnet/random.hpp"
+
+namespace seqnet::layers {
+
+namespace {
+
+Tensor dropout_mask(int64_t rows, int64_t cols, float rate) {
+  Tensor m = Tensor::uninitialized({rows, cols});
+  Generator& g = global_generator();
+  const float scale = 1.0f / (1.0f - rate);
+  for (float& v : m) v = g.uniform() >= rate ? scale : 0.0f;
+  return m;
+}
+
+}  // namespace
+
+Recurrent::Recurrent(std::string class_name, RecurrentConfig config, const std::string& name)
+    : Layer(std::move(class_name), name), config_(std::move(config)) {
+  const auto& c = config_;
+  if (c.units <= 0) {
+    fail_value(fmt::format("received an invalid value for argument `units`, expected a positive integer, got {}",
+                           c.units));
+  }
+  if (!(c.dropout >= 0.0f && c.dropout < 1.0f)) {
+    fail_value(fmt::format("received an invalid value for argument `dropout`, expected a number in [0, 1), got {}",
+                           c.dropout));
+  }
+  if (!(c.recurrent_dropout >= 0.0f && c.recurrent_dropout < 1.0f)) {
+    fail_value(fmt::format(
+        "received an invalid value for argument `recurrent_dropout`, expected a number in [0, 1), got {}",
+        c.recurrent_dropout));
+  }
+  act_ = ops::parse_activation(c.activation, describe() + ": argument `activation`");
+  rec_act_ = ops::parse_activation(c.recurrent_activation, describe() + ": argument `recurrent_activation`");
+  if (!ops::is_elementwise(act_) || !ops::is_elementwise(rec_act_)) {
+    fail_value("softmax cannot be used as a recurrent cell activation");
+  }
+  c.kernel_initializer.validate(describe() + ": argument `kernel_initializer`");
+  c.recurrent_initializer.validate(describe() + ": argument `recurrent_initializer`");
+  c.bias_initializer.validate(describe() + ": argument `bias_initializer`");
+  c.kernel_regularizer.validate(describe() + ": argument `kernel_regularizer`");
+  c.recurrent_regularizer.validate(describe() + ": argument `recurrent_regularizer`");
+  c.bias_regularizer.validate(describe() + ": argument `bias_regularizer`");
+}
+
+Shape Recurrent::bias_shape() const { return {gates() * config_.units}; }
+
+std::unique_ptr<Cache> Recurrent::make_cache() const { return std::make_unique<RecurrentCache>(); }
+
+Tensor Recurrent::compute_mask(const std::vector<Tensor>&, const std::vector<Tensor>& masks) const {
+  if (config_.return_sequences && !masks.empty()) return masks[0];
+  return Tensor();
+}
+
+std::vector<Shape> Recurrent::infer_shapes(const std::vector<Shape>& in) const {
+  const int S = num_states();
+  const int64_t H = config_.units;
+  if (in.size() != 1 && in.size() != static_cast<size_t>(1 + S)) {
+    fail_value(fmt::format("expected 1 input tensor, or 1 plus {} initial state{}, got {} tensors", S,
+                           S == 1 ? "" : "s", in.size()));
+  }
+  const Shape& x = in[0];
+  const int64_t I = kernel_ != nullptr ? kernel_->value.dim(0) : None;
+  const std::string want_i = I == None ? "features" : std::to_string(I);
+  if (x.size() != 3) {
+    fail_shape(fmt::format("expected input of shape (batch, time, {}), got {}", want_i, shape_str(x)));
+  }
+  if (x[2] == None) fail_shape(fmt::format("the feature dimension of the input must be known, got {}", shape_str(x)));
+  if (I != None && x[2] != I) {
+    fail_shape(fmt::format("expected input of shape (batch, time, {}), got {}", I, shape_str(x)));
+  }
+  for (int k = 0; k < static_cast<int>(in.size()) - 1; ++k) {
+    const Shape& s = in[k + 1];
+    const bool ok = s.size() == 2 && s[1] == H && (s[0] == None || x[0] == None || s[0] == x[0]);
+    if (!ok) {
+      fail_shape(fmt::format("initial state {} must have shape ({}, {}), got {}", k,
+                             x[0] == None ? std::string("batch") : std::to_string(x[0]), H, shape_str(s)));
+    }
+  }
+  std::vector<Shape> out;
+  out.push_back(config_.return_sequences ? Shape{x[0], x[1], H} : Shape{x[0], H});
+  if (config_.return_state) {
+    for (int k = 0; k < S; ++k) out.push_back({x[0], H});
+  }
+  return out;
+}
+
+void Recurrent::build(const std::vector<Shape>& in) {
+  const int64_t I = in[0][2], H = config_.units, G = gates();
+  kernel_ = &add_param("kernel", {I, G * H}, config_.kernel_initializer, config_.kernel_regularizer);
+  recurrent_kernel_ =
+      &add_param("recurrent_kernel", {H, G * H}, config_.recurrent_initializer, config_.recurrent_regularizer);
+  if (config_.use_bias) bias_ = &add_param("bias", bias_shape(), config_.bias_initializer, config_.bias_regularizer);
+}
+
+void Recurrent::reset_states() { states_.clear(); }
+
+void Recurrent::reset_states(const std::vector<Tensor>& states) {
+  if (!config_.stateful) fail_value("reset_states(states) needs a stateful layer (stateful = true)");
+  if (static_cast<int>(states.size()) != num_states()) {
+    fail_value(fmt::format("reset_states expected {} state tensors, got {}", num_states(), states.size()));
+  }
+  for (size_t k = 0; k < states.size(); ++k) {
+    if (states[k].rank() != 2 || states[k].dim(1) != config_.units || states[k].dim(0) != states[0].dim(0)) {
+      fail_shape(fmt::format("state {} must have shape (batch, {}), got {}", k, config_.units,
+                             shape_str(states[k].shape())));
+    }
+  }
+  states_.clear();
+  for (const auto& s : states) states_.push_back(s.clone());
+}
+
+std::vector<Tensor> Recurrent::forward_impl(const std::vector<Tensor>& in, const CallArgs& args, Cache* cache) {
+  std::vector<Shape> shapes;
+  for (const auto& t : in) shapes.push_back(t.shape());
+  infer_shapes(shapes);
+  if (cache == nullptr) {
+    if (!inference_cache_) inference_cache_ = make_cache();
+    cache = inference_cache_.get();
+  }
+  auto& c = static_cast<RecurrentCache&>(*cache);
+  const Tensor& x = in[0];
+  const int S = num_states();
+  const int64_t B = x.dim(0), T = x.dim(1), I = x.dim(2), H = config_.units, G = gates();
+  c.B = B;
+  c.T = T;
+  c.I = I;
+  c.H = H;
+  c.G = G;
+  c.num_state_inputs = static_cast<int>(in.size()) - 1;
+  c.has_mask = !args.mask.empty();
+  c.in_drop = args.training && config_.dropout > 0.0f;
+  c.rec_drop = args.training && config_.recurrent_dropout > 0.0f;
+
+  // Initial states: given, kept (stateful), or zeros.
+  if (config_.stateful && c.num_state_inputs == 0 && !states_.empty() && states_[0].dim(0) != B) {
+    fail_shape(fmt::format("stateful layer holds states for batch size {}, got a batch of {}; use the same batch "
+                           "size for every call or call reset_states()",
+                           states_[0].dim(0), B));
+  }
+
+  ensure_shape(c.X, {T, B, I});
+  ensure_shape(c.Z, {T, B, G * H});
+  ensure_shape(c.Hs, {T + 1, B, H});
+  if (S == 2) ensure_shape(c.Cs, {T + 1, B, H});
+  if (c.has_mask) ensure_shape(c.M, {T, B});
+  if (c.rec_drop) ensure_shape(c.Hop, {T + 1, B, H});
+  prepare(c);
+
+  c.in_mask = c.in_drop ? dropout_mask(B, I, config_.dropout) : Tensor();
+  c.rec_mask = c.rec_drop ? dropout_mask(B, H, config_.recurrent_dropout) : Tensor();
+
+  // Inputs to time-major processing order, with the input dropout mask.
+  ops::swap_axes01(x.data(), c.X.data(), B, T, I, false);  // (B, T, I) -> (T, B, I)
+  if (config_.go_backwards) {
+    // Reverse the time axis in place: swap slabs s and T-1-s.
+    for (int64_t s = 0; s < T / 2; ++s) {
+      std::swap_ranges(c.X.data() + s * B * I, c.X.data() + (s + 1) * B * I, c.X.data() + (T - 1 - s) * B * I);
+    }
+  }
+  if (c.in_drop) {
+    for (int64_t s = 0; s < T; ++s)
+      for (int64_t i = 0; i < B * I; ++i) c.X[s * B * I + i] *= c.in_mask[i];
+  }
+  if (c.has_mask) {
+    for (int64_t s = 0; s < T; ++s) {
+      const int64_t t = config_.go_backwards ? T - 1 - s : s;
+      for (int64_t b = 0; b < B; ++b) c.M[s * B + b] = args.mask[b * T + t] != 0.0f ? 1.0f : 0.0f;
+    }
+  }
+
+  // All input projections in one GEMM: Z = X . kernel (+ input bias).
+  ops::gemm(false, false, T * B, G * H, I, 1.0f, c.X.data(), I, kernel_->value.data(), G * H, 0.0f, c.Z.data(), G * H);
+  if (const float* ib = input_bias()) ops::add_row_vector(c.Z.data(), T * B, G * H, G * H, ib);
+
+  for (int k = 0; k < S; ++k) {
+    Tensor& dst = k == 0 ? c.Hs : c.Cs;
+    float* d0 = dst.data();  // slot 0
+    if (c.num_state_inputs > 0) {
+      std::copy_n(in[1 + k].data(), B * H, d0);
+    } else if (config_.stateful && !states_.empty()) {
+      std::copy_n(states_[k].data(), B * H, d0);
+    } else {
+      std::fill_n(d0, B * H, 0.0f);
+    }
+  }
+  if (c.rec_drop) {
+    for (int64_t i = 0; i < B * H; ++i) c.Hop[i] = c.Hs[i] * c.rec_mask[i];
+  }
+
+  for (int64_t s = 0; s < T; ++s) step_forward(c, s);
+
+  // Outputs.
+  std::vector<Tensor> out;
+  const bool zero_masked = config_.zero_output_for_mask && c.has_mask;
+  if (config_.return_sequences) {
+    Tensor y = Tensor::uninitialized({B, T, H});
+    ops::swap_axes01(c.Hs.data() + B * H, y.data(), T, B, H, false);  // (T, B, H) -> (B, T, H)
+    if (zero_masked) {
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t s = 0; s < T; ++s)
+          if (c.M[s * B + b] == 0.0f) std::fill_n(y.data() + (b * T + s) * H, H, 0.0f);
+    }
+    out.push_back(y);
+  } else {
+    Tensor y = Tensor::uninitialized({B, H});
+    std::copy_n(c.Hs.data() + T * B * H, B * H, y.data());
+    if (zero_masked && T > 0) {
+      for (int64_t b = 0; b < B; ++b)
+        if (c.M[(T - 1) * B + b] == 0.0f) std::fill_n(y.data() + b * H, H, 0.0f);
+    }
+    out.push_back(y);
+  }
+  std::vector<Tensor> final_states;
+  for (int k = 0; k < S; ++k) {
+    const Tensor& src = k == 0 ? c.Hs : c.Cs;
+    Tensor st = Tensor::uninitialized({B, H});
+    std::copy_n(src.data() + T * B * H, B * H, st.data());
+    final_states.push_back(st);
+  }
+  if (config_.return_state) {
+    for (const auto& st : final_states) out.push_back(st);
+  }
+  if (config_.stateful) {
+    states_.clear();
+    for (const auto& st : final_states) states_.push_back(st.clone());
+  }
+  return out;
+}
+
+void Recurrent::add_recurrent_grad(RecurrentCache& c, const float* dg, const Param& U, int64_t col0, int64_t ncols) {
+  const int64_t B = c.B, H = c.H, GH = c.G * c.H;
+  if (!c.rec_drop) {
+    // dh += dg[:, col0:col0+ncols] . U[:, col0:col0+ncols]^T
+    ops::gemm(false, true, B, H, ncols, 1.0f, dg + col0, GH, U.value.data() + col0, GH, 1.0f, c.dh.data(), H);
+    return;
+  }
+  ops::gemm(false, true, B, H, ncols, 1.0f, dg + col0, GH, U.value.data() + col0, GH, 0.0f, c.dtmp.data(), H);
+  for (int64_t i = 0; i < B * H; ++i) c.dh[i] += c.dtmp[i] * c.rec_mask[i];
+}
+
+std::vector<Tensor> Recurrent::backward_impl(const std::vector<Tensor>& dout, Cache& cache) {
+  auto& c = static_cast<RecurrentCache&>(cache);
+  const int S = num_states();
+  const int64_t B = c.B, T = c.T, I = c.I, H = c.H, G = c.G;
+  const Shape out_shape = config_.return_sequences ? Shape{B, T, H} : Shape{B, H};
+  const bool have_dout = has_grad(dout[0], out_shape, 0);
+  ensure_shape(c.dZ, {T, B, G * H});
+  ensure_shape(c.dh, {B, H});
+  ensure_shape(c.dtmp, {B, H});
+  if (S == 2) ensure_shape(c.dc, {B, H});
+  c.dh.fill(0.0f);
+  if (S == 2) c.dc.fill(0.0f);
+  // Gradients of the final states (return_state outputs).
+  if (config_.return_state) {
+    for (int k = 0; k < S; ++k) {
+      if (has_grad(dout[1 + k], {B, H}, 1 + k)) {
+        Tensor& d = k == 0 ? c.dh : c.dc;
+        ops::axpy(B * H, 1.0f, dout[1 + k].data(), d.data());
+      }
+    }
+  }
+  const bool zero_masked = config_.zero_output_for_mask && c.has_mask;
+  Tensor dseq;  // (B, T, H) gradient of the sequence output, masked when needed
+  if (have_dout && config_.return_sequences) {
+    dseq = dout[0];
+    if (zero_masked) {
+      dseq = dout[0].clone();
+      for (int64_t b = 0; b < B; ++b)
+        for (int64_t s = 0; s < T; ++s)
+          if (c.M[s * B + b] == 0.0f) std::fill_n(dseq.data() + (b * T + s) * H, H, 0.0f);
+    }
+  } else if (have_dout && T > 0) {
+    // Last output only: it is the state after the last step.
+    for (int64_t b = 0; b < B; ++b) {
+      if (zero_masked && c.M[(T - 1) * B + b] == 0.0f) continue;
+      ops::axpy(H, 1.0f, dout[0].data() + b * H, c.dh.data() + b * H);
+    }
+  }
+
+  for (int64_t s = T - 1; s >= 0; --s) {
+    const float* d = dseq.empty() ? nullptr : dseq.data() + s * H;
+    step_backward(c, s, d, T * H);
+  }
+
+  weight_gradients(c);
+
+  // Input gradient: dX = dZ . kernel^T in processing order, then back to
+  // (B, T, I) in input order with the input dropout mask.
+  Tensor dXtm = Tensor::uninitialized({T, B, I});
+  ops::gemm(false, true, T * B, I, G * H, 1.0f, c.dZ.data(), G * H, kernel_->value.data(), G * H, 0.0f, dXtm.data(), I);
+  if (c.in_drop) {
+    for (int64_t s = 0; s < T; ++s)
+      for (int64_t i = 0; i < B * I; ++i) dXtm[s * B * I + i] *= c.in_mask[i];
+  }
+  Tensor dx = Tensor::uninitialized({B, T, I});
+  ops::swap_axes01(dXtm.data(), dx.data(), T, B, I, config_.go_backwards);
+
+  std::vector<Tensor> dinputs{dx};
+  for (int k = 0; k < c.num_state_inputs; ++k) dinputs.push_back((k == 0 ? c.dh : c.dc).clone());
+  return dinputs;
+}
+
+void Recurrent::weight_gradients(RecurrentCache& c) {
+  const int64_t B = c.B, T = c.T, I = c.I, H = c.H, GH = c.G * c.H;
+  // dkernel += X^T dZ: (I, T*B) x (T*B, G*H)
+  ops::gemm(true, false, I, GH, T * B, 1.0f, c.X.data(), I, c.dZ.data(), GH, 1.0f, kernel_->grad.data(), GH);
+  // drecurrent += Hop^T dZ: (H, T*B) x (T*B, G*H), Hop = operands of steps 0..T-1
+  ops::gemm(true, false, H, GH, T * B, 1.0f, c.h_operand(0), H, c.dZ.data(), GH, 1.0f, recurrent_kernel_->grad.data(),
+            GH);
+  if (bias_ != nullptr) ops::add_column_sums(c.dZ.data(), T * B, GH, GH, bias_->grad.data());
+}
+
+}  // namespace seqnet::layers

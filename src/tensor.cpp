@@ -1,0 +1,192 @@
+#include "seqnet/tensor.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+#include "seqnet/error.hpp"
+
+namespace seqnet {
+
+namespace {
+
+constexpr size_t kAlignment = 64;
+
+std::shared_ptr<float> allocate(int64_t n) {
+  // Round up to a whole number of cache lines (aligned_alloc requires it) and
+  // never ask for zero bytes so that every non-empty tensor has storage.
+  const size_t bytes = std::max<size_t>(kAlignment,
+      (static_cast<size_t>(n) * sizeof(float) + kAlignment - 1) / kAlignment * kAlignment);
+  void* p = std::aligned_alloc(kAlignment, bytes);
+  if (p == nullptr) {
+    throw Error(fmt::format("Tensor: cannot allocate {} bytes", bytes));
+  }
+  return std::shared_ptr<float>(static_cast<float*>(p), [](float* q) { std::free(q); });
+}
+
+int64_t checked_size(const Shape& shape) {
+  // 2^40 floats (4 TiB) is far beyond any machine; the limit keeps size
+  // arithmetic from overflowing on hostile shapes.
+  constexpr int64_t kMax = int64_t{1} << 40;
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 0) throw ShapeError(fmt::format("Tensor: invalid shape {}: negative dimension", shape_str(shape)));
+    if (d != 0 && n > kMax / d) throw ShapeError(fmt::format("Tensor: shape {} is too large", shape_str(shape)));
+    n *= d;
+  }
+  return n;
+}
+
+}  // namespace
+
+std::string shape_str(const Shape& shape) {
+  std::string s = "(";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) s += ", ";
+    s += shape[i] == None ? std::string("None") : std::to_string(shape[i]);
+  }
+  if (shape.size() == 1) s += ",";
+  s += ")";
+  return s;
+}
+
+int64_t shape_size(const Shape& shape) { return checked_size(shape); }
+
+Tensor::Tensor(Shape shape) : shape_(std::move(shape)) {
+  size_ = checked_size(shape_);
+  storage_ = allocate(size_);
+  data_ = storage_.get();
+  std::memset(data_, 0, static_cast<size_t>(size_) * sizeof(float));
+}
+
+Tensor::Tensor(Shape shape, float fill) : shape_(std::move(shape)) {
+  size_ = checked_size(shape_);
+  storage_ = allocate(size_);
+  data_ = storage_.get();
+  std::fill(data_, data_ + size_, fill);
+}
+
+Tensor::Tensor(Shape shape, const std::vector<float>& values) : shape_(std::move(shape)) {
+  size_ = checked_size(shape_);
+  if (static_cast<int64_t>(values.size()) != size_) {
+    throw ShapeError(fmt::format("Tensor: shape {} needs {} values, got {}", shape_str(shape_), size_,
+                                 values.size()));
+  }
+  storage_ = allocate(size_);
+  data_ = storage_.get();
+  std::copy(values.begin(), values.end(), data_);
+}
+
+Tensor::Tensor(Shape shape, std::initializer_list<float> values)
+    : Tensor(std::move(shape), std::vector<float>(values)) {}
+
+Tensor Tensor::uninitialized(Shape shape) {
+  Tensor t;
+  t.shape_ = std::move(shape);
+  t.size_ = checked_size(t.shape_);
+  t.storage_ = allocate(t.size_);
+  t.data_ = t.storage_.get();
+  return t;
+}
+
+int64_t Tensor::dim(int i) const {
+  const int r = rank();
+  const int j = i < 0 ? i + r : i;
+  if (j < 0 || j >= r) {
+    throw ShapeError(fmt::format("Tensor::dim: axis {} is out of range for shape {}", i, shape_str(shape_)));
+  }
+  return shape_[j];
+}
+
+Tensor Tensor::reshape(Shape shape) const {
+  int infer = -1;
+  int64_t known = 1;
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == None) {
+      if (infer >= 0) throw ShapeError(fmt::format("Tensor::reshape: more than one None in {}", shape_str(shape)));
+      infer = static_cast<int>(i);
+    } else if (shape[i] < 0) {
+      throw ShapeError(fmt::format("Tensor::reshape: invalid target shape {}", shape_str(shape)));
+    } else {
+      known *= shape[i];
+    }
+  }
+  if (infer >= 0) {
+    if (known == 0 || size_ % known != 0) {
+      throw ShapeError(fmt::format("Tensor::reshape: cannot reshape {} into {}", shape_str(shape_), shape_str(shape)));
+    }
+    shape[infer] = size_ / known;
+    known = size_;
+  }
+  if (known != size_) {
+    throw ShapeError(fmt::format("Tensor::reshape: cannot reshape {} ({} values) into {}", shape_str(shape_), size_,
+                                 shape_str(shape)));
+  }
+  Tensor t = *this;
+  t.shape_ = std::move(shape);
+  return t;
+}
+
+Tensor Tensor::rows(int64_t begin, int64_t end) const {
+  if (rank() < 1 || begin < 0 || end < begin || end > shape_[0]) {
+    throw ShapeError(fmt::format("Tensor::rows: range [{}, {}) is outside shape {}", begin, end, shape_str(shape_)));
+  }
+  const int64_t row_size = shape_[0] == 0 ? 0 : size_ / shape_[0];
+  Tensor t = *this;
+  t.data_ = data_ + begin * row_size;
+  t.shape_[0] = end - begin;
+  t.size_ = (end - begin) * row_size;
+  return t;
+}
+
+MatView Tensor::time_slice(int64_t t) const {
+  const int64_t T = shape_[1], F = shape_[2];
+  return MatView{data_ + t * F, shape_[0], F, T * F};
+}
+
+MatView Tensor::matrix() const {
+  const int64_t cols = shape_.back();
+  const int64_t rows = cols == 0 ? 0 : size_ / cols;
+  return MatView{data_, rows, cols, cols};
+}
+
+Tensor Tensor::clone() const {
+  if (empty()) return Tensor();
+  Tensor t = Tensor::uninitialized(shape_);
+  std::copy(data_, data_ + size_, t.data_);
+  return t;
+}
+
+void Tensor::fill(float v) { std::fill(data_, data_ + size_, v); }
+
+void Tensor::copy_from(const Tensor& src) {
+  if (src.size_ != size_) {
+    throw ShapeError(fmt::format("Tensor::copy_from: sizes differ: {} vs {}", shape_str(shape_), shape_str(src.shape_)));
+  }
+  std::copy(src.data_, src.data_ + size_, data_);
+}
+
+void ensure_shape(Tensor& t, const Shape& shape) {
+  if (t.empty() || t.shape() != shape) t = Tensor::uninitialized(shape);
+}
+
+double sum(const Tensor& t) {
+  double s = 0;
+  for (float v : t) s += v;
+  return s;
+}
+
+float max_abs_diff(const Tensor& a, const Tensor& b) {
+  if (a.shape() != b.shape()) {
+    throw ShapeError(fmt::format("max_abs_diff: shapes differ: {} vs {}", shape_str(a.shape()), shape_str(b.shape())));
+  }
+  float m = 0;
+  for (int64_t i = 0; i < a.size(); ++i) m = std::max(m, std::abs(a[i] - b[i]));
+  return m;
+}
+
+}  // namespace seqnet
