@@ -3,6 +3,7 @@
 // whole public API.
 
 #include "seqnet/error.hpp"
+#include "seqnet/files.hpp"
 #include "seqnet/layers/activation.hpp"
 #include "seqnet/layers/bidirectional.hpp"
 #include "seqnet/layers/dense.hpp"
@@ -20,7 +21,14 @@
 #include "seqnet/layers/reshape.hpp"
 #include "seqnet/layers/simple_rnn.hpp"
 #include "seqnet/layers/time_distributed.hpp"
+#include "seqnet/model/layer_ref.hpp"
+#include "seqnet/model/model.hpp"
+#include "seqnet/model/symbolic.hpp"
 #include "seqnet/ops/activations.hpp"
 #include "seqnet/ops/gemm.hpp"
 #include "seqnet/random.hpp"
 #include "seqnet/tensor.hpp"
+#include "seqnet/train/callbacks.hpp"
+#include "seqnet/train/losses.hpp"
+#include "seqnet/train/metrics.hpp"
+#include "seqnet/train/optimizers.hpp"

@@ -44,7 +44,11 @@ Bidirectional::Bidirectional(const std::shared_ptr<Recurrent>& layer, Bidirectio
   const bool zero_out = fc.return_sequences;
   forward_ = layer->clone_with("forward_" + layer->name(), fc.go_backwards, zero_out);
   if (options_.backward_layer) {
-    const auto& b = *options_.backward_layer;
+    const auto* bp = dynamic_cast<const Recurrent*>(options_.backward_layer.get());
+    if (bp == nullptr) {
+      fail_value(fmt::format("backward_layer must be a recurrent layer, got {}", options_.backward_layer->describe()));
+    }
+    const auto& b = *bp;
     const RecurrentConfig& bc = b.config();
     if (b.class_name() != layer->class_name() || bc.units != fc.units) {
       fail_value(fmt::format("backward_layer must be a {} with {} units like the forward layer, got {} with {} units",

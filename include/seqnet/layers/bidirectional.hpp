@@ -26,10 +26,11 @@ namespace seqnet {
 struct BidirectionalOptions {
   // "concat", "sum", "mul", "ave" or "none". Default: "concat".
   std::string merge_mode = "concat";
-  // Layer for the backward direction; must match the forward layer's class,
-  // units, return_sequences, return_state and stateful, and have the
-  // opposite go_backwards. Default: a copy of the forward layer.
-  std::shared_ptr<layers::Recurrent> backward_layer{};
+  // Layer for the backward direction: a recurrent layer matching the
+  // forward layer's class, units, return_sequences, return_state and
+  // stateful, with the opposite go_backwards. Default: a copy of the
+  // forward layer.
+  std::shared_ptr<Layer> backward_layer{};
   // Default: unique "bidirectional", "bidirectional_1", ...
   std::string name{};
 };
@@ -50,6 +51,7 @@ class Bidirectional : public Layer {
 
   int num_outputs() const override;
   void reset_states() override;
+  bool is_stateful() const override { return forward_->is_stateful(); }
   std::unique_ptr<Cache> make_cache() const override;
   Tensor compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& masks) const override;
   void visit_params(const std::function<void(const std::string&, Param&)>& fn) override;

@@ -35,6 +35,8 @@
 
 namespace seqnet {
 
+struct GraphNode;  // a symbolic call of a layer (model/graph.hpp)
+
 // A weight: its Keras name ("kernel", "recurrent_kernel", "bias",
 // "embeddings"), its value, its gradient (same shape), and its regularizer.
 struct Param {
@@ -119,9 +121,15 @@ class Layer {
 
   // Stateful recurrent layers forget their states; others do nothing.
   virtual void reset_states() {}
+  // Whether the layer keeps state across calls (stateful recurrent layers).
+  virtual bool is_stateful() const { return false; }
 
   // Number of outputs for the current configuration (return_state adds some).
   virtual int num_outputs() const { return 1; }
+
+  // The symbolic calls of this layer (model/), in call order; Keras's
+  // inbound nodes. Held weakly: the graph owns its nodes.
+  std::vector<std::weak_ptr<GraphNode>>& inbound_nodes() { return inbound_nodes_; }
 
  protected:
   // `class_name` is the Keras class; `name` empty picks a unique default
@@ -158,6 +166,7 @@ class Layer {
   std::string class_name_;
   std::string name_;
   bool built_ = false;
+  std::vector<std::weak_ptr<GraphNode>> inbound_nodes_;
 };
 
 // The snake-case form Keras derives layer names from ("TimeDistributed" ->

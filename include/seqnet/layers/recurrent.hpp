@@ -99,6 +99,7 @@ class Recurrent : public Layer {
   // Forgets the kept states of a stateful layer: the next call starts from
   // zeros (any batch size).
   void reset_states() override;
+  bool is_stateful() const override { return config_.stateful; }
   // Sets the kept states of a stateful layer. Throws ValueError when the
   // layer is not stateful or the number of states is wrong, ShapeError when
   // a state is not (B, units).

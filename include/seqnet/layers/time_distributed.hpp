@@ -23,6 +23,7 @@ class TimeDistributed : public Layer {
   std::unique_ptr<Cache> make_cache() const override;
   void visit_params(const std::function<void(const std::string&, Param&)>& fn) override;
   void reset_states() override { inner_->reset_states(); }
+  bool is_stateful() const override { return inner_->is_stateful(); }
 
  protected:
   std::vector<Shape> infer_shapes(const std::vector<Shape>& in) const override;

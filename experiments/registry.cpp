@@ -1,0 +1,55 @@
+#include <fmt/format.h>
+#include <seqnet/seqnet.hpp>
+
+#include <chrono>
+#include <iostream>
+
+#include "experiment.hpp"
+
+namespace seqnet::experiments {
+
+std::ostream& Context::out() const { return log != nullptr ? *log : std::cout; }
+
+const std::vector<Experiment>& all() {
+  static const std::vector<Experiment> list = {
+      {"reverse", "seed 01: reversed sequences, two LSTMs linked by sequences and states (T=4)", reverse},
+      {"seq2seq", "seed 02: encoder-decoder LSTM with teacher forcing and inference models", seq2seq},
+      {"autoencoder", "seed 02: composite LSTM autoencoder and its standalone encoder", autoencoder},
+  };
+  return list;
+}
+
+const Experiment* find(const std::string& name) {
+  for (const auto& e : all())
+    if (e.name == name) return &e;
+  return nullptr;
+}
+
+std::string names() {
+  std::string s;
+  for (const auto& e : all()) s += (s.empty() ? "" : ", ") + e.name;
+  return s;
+}
+
+nlohmann::ordered_json run(const Experiment& e, Context& ctx, const std::string& out_dir) {
+  std::ostream& os = ctx.out();
+  os << "=== " << e.name << (ctx.quick ? " (quick)" : "") << ": " << e.description << "\n";
+  set_seed(ctx.seed);
+  clear_session();
+  const auto t0 = std::chrono::steady_clock::now();
+  Result r = e.run(ctx);
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  nlohmann::ordered_json j;
+  j["experiment"] = e.name;
+  j["metrics"] = r.metrics;
+  j["details"] = r.details;
+  j["wall_seconds"] = secs;
+  j["seed"] = ctx.seed;
+  j["quick"] = ctx.quick;
+  os << "--- " << e.name << ": " << r.metrics.dump() << fmt::format(" ({:.1f} s)", secs) << "\n\n";
+  os.flush();
+  if (!out_dir.empty()) write_file_atomic(out_dir + "/" + e.name + ".json", j.dump(2) + "\n");
+  return j;
+}
+
+}  // namespace seqnet::experiments

@@ -1,0 +1,241 @@
+#pragma once
+// Model and Sequential: a graph of layer calls from symbolic inputs to
+// outputs, with Keras's compile / fit / evaluate / predict.
+//
+//   auto input = Input({4, 10});
+//   auto enc = LSTM(16, {.return_sequences = true, .return_state = true})(input);
+//   auto seq = LSTM(16, {.return_sequences = true})(enc[0], {.initial_state = {enc[1], enc[2]}});
+//   auto out = TimeDistributed(Dense(10, {.activation = "softmax"}))(seq);
+//   Model model({input}, {out}, "model_LSTM_all_state_h_return_state");
+//   model.compile({.optimizer = Adam(), .loss = "categorical_crossentropy", .metrics = {"accuracy"}});
+//   History h = model.fit(x, y, {.epochs = 100, .batch_size = 32, .validation_split = 0.1,
+//                                .callbacks = {EarlyStopping({.monitor = "val_loss", .patience = 5})}});
+//   Tensor y_pred = model.predict(x_test);
+//
+// Models share layers (and so weights) with the graphs they were cut from:
+// Model(model.inputs(), model.layers()[0].output()) keeps a trained encoder.
+// Execution reuses per-call workspaces across batches. A model is movable,
+// not copyable. Thread safety: one thread at a time per model.
+
+#include <initializer_list>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "seqnet/model/layer_ref.hpp"
+#include "seqnet/model/symbolic.hpp"
+#include "seqnet/train/callbacks.hpp"
+#include "seqnet/train/losses.hpp"
+#include "seqnet/train/metrics.hpp"
+#include "seqnet/train/optimizers.hpp"
+
+namespace seqnet {
+
+// A list of concrete tensors: one per model input or output. Converts from
+// a single Tensor and from a braced list, and back to a single Tensor
+// (throws ValueError unless it holds exactly one).
+class Tensors {
+ public:
+  Tensors() = default;
+  Tensors(const Tensor& t) : items_{t} {}                          // NOLINT: implicit by design
+  Tensors(std::vector<Tensor> ts) : items_(std::move(ts)) {}       // NOLINT
+  Tensors(std::initializer_list<Tensor> ts) : items_(ts) {}        // NOLINT
+  size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+  const Tensor& operator[](size_t i) const;
+  Tensor& operator[](size_t i);
+  auto begin() const { return items_.begin(); }
+  auto end() const { return items_.end(); }
+  void push_back(const Tensor& t) { items_.push_back(t); }
+  const std::vector<Tensor>& items() const { return items_; }
+  operator Tensor() const;  // NOLINT: implicit by design
+
+ private:
+  std::vector<Tensor> items_;
+};
+
+// A loss given by Keras name or as an object.
+struct LossSpec {
+  std::shared_ptr<Loss> loss;
+  LossSpec(const char* name);                                  // NOLINT: implicit by design
+  LossSpec(const std::string& name);                           // NOLINT
+  LossSpec(std::shared_ptr<Loss> l) : loss(std::move(l)) {}    // NOLINT
+};
+
+// One loss for every output, or one per output.
+struct Losses {
+  std::vector<LossSpec> items;
+  Losses() = default;
+  Losses(const char* name) : items{LossSpec(name)} {}                // NOLINT: implicit by design
+  Losses(const std::string& name) : items{LossSpec(name)} {}         // NOLINT
+  Losses(std::shared_ptr<Loss> l) : items{LossSpec(std::move(l))} {}  // NOLINT
+  Losses(std::initializer_list<LossSpec> l) : items(l) {}            // NOLINT
+};
+
+// An optimizer given by Keras name or as an object.
+struct OptimizerSpec {
+  std::shared_ptr<Optimizer> optimizer;
+  OptimizerSpec(const char* name);                                          // NOLINT: implicit by design
+  OptimizerSpec(const std::string& name);                                   // NOLINT
+  OptimizerSpec(std::shared_ptr<Optimizer> o) : optimizer(std::move(o)) {}  // NOLINT
+};
+
+// Example: {.optimizer = Adam(), .loss = "categorical_crossentropy", .metrics = {"accuracy"}}
+struct CompileOptions {
+  // Default: "rmsprop" (Keras's default).
+  OptimizerSpec optimizer = "rmsprop";
+  // One loss for all outputs or one per output. Required.
+  Losses loss{};
+  // Weights of the outputs' losses in the total loss. Default: all 1.
+  std::vector<float> loss_weights{};
+  // Metric names, computed for every output. Default: none.
+  std::vector<std::string> metrics{};
+};
+
+struct ValidationData {
+  Tensors x{};
+  Tensors y{};
+};
+
+// Keras fit() keyword arguments, in this order (designated initializers
+// must keep it). Example: {.epochs = 100, .batch_size = 32, .validation_split = 0.1}
+struct FitOptions {
+  // Default: 1.
+  int epochs = 1;
+  // Samples per gradient update. Default: 32.
+  int batch_size = 32;
+  // Fraction of the samples, taken from the end before shuffling, held out
+  // for validation. Default: 0.
+  double validation_split = 0.0;
+  // Explicit validation data (overrides validation_split). Default: none.
+  ValidationData validation_data{};
+  // Shuffle the samples every epoch. Must be false for stateful models.
+  // Default: true.
+  bool shuffle = true;
+  // 0 silent, 1 progress bar, 2 one line per epoch. Default: 1.
+  int verbose = 1;
+  // Default: none (a History is always recorded).
+  std::vector<std::shared_ptr<Callback>> callbacks{};
+  // Epoch to start from (for resuming). Default: 0.
+  int initial_epoch = 0;
+};
+
+struct EvaluateOptions {
+  // Default: 32.
+  int batch_size = 32;
+  // 0 silent, 1 progress bar. Default: 0.
+  int verbose = 0;
+};
+
+struct PredictOptions {
+  // Default: 32.
+  int batch_size = 32;
+  // 0 silent, 1 progress bar. Default: 0.
+  int verbose = 0;
+};
+
+class Model {
+ public:
+  // A model from its input and output tensors. Throws ValueError when an
+  // output does not depend on the inputs ("graph disconnected"), when an
+  // input is listed twice, or when a list is empty.
+  Model(const std::vector<SymbolicTensor>& inputs, const std::vector<SymbolicTensor>& outputs,
+        const std::string& name = "");
+  Model(Model&&) noexcept;
+  Model& operator=(Model&&) noexcept;
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
+  virtual ~Model();
+
+  const std::string& name() const;
+  const std::vector<SymbolicTensor>& inputs() const;
+  const std::vector<SymbolicTensor>& outputs() const;
+  // Layers in graph order (functional models include their InputLayers;
+  // Sequential models do not, as in Keras).
+  std::vector<LayerRef> layers() const;
+  // Throws ValueError naming the layer and listing the model's layers.
+  LayerRef get_layer(const std::string& name) const;
+  LayerRef get_layer(int index) const;
+
+  // All weights, each once (shared layers count once), in layer order.
+  std::vector<Param*> params() const;
+  int64_t count_params() const;
+  std::vector<Tensor> get_weights() const;
+  // Throws ValueError / ShapeError when the list does not match.
+  void set_weights(const std::vector<Tensor>& weights) const;
+
+  // Keras's summary table (Layer (type), Output Shape, Param #, and
+  // Connected to for functional models; totals with thousands separators).
+  void summary(std::ostream& out) const;
+  void summary() const;  // to standard output
+  std::string summary_string() const;
+
+  // Throws ValueError for unknown names, a loss count that is neither 1 nor
+  // the number of outputs, or loss_weights of the wrong length.
+  void compile(const CompileOptions& options);
+  bool compiled() const;
+  Optimizer& optimizer() const;
+
+  // Trains. x: one array per input, y: one per output, samples on axis 0.
+  // Throws ValueError / ShapeError when the data do not match the model
+  // (naming the input or output and both shapes), when called before
+  // compile(), or for a stateful model whose batch size does not divide the
+  // sample count.
+  History fit(const Tensors& x, const Tensors& y, const FitOptions& options = {});
+  // Loss (with regularization penalties) and metrics over the data.
+  Logs evaluate(const Tensors& x, const Tensors& y, const EvaluateOptions& options = {});
+  // Outputs for the inputs, batch by batch, in inference mode.
+  Tensors predict(const Tensors& x, const PredictOptions& options = {});
+  // One gradient update on one batch; returns that batch's loss and metrics.
+  Logs train_on_batch(const Tensors& x, const Tensors& y);
+  Logs test_on_batch(const Tensors& x, const Tensors& y);
+  Tensors predict_on_batch(const Tensors& x);
+
+  // Resets the states of every stateful layer.
+  void reset_states();
+  // Whether any layer is stateful.
+  bool stateful() const;
+
+  // Set by callbacks to end fit() after the current batch.
+  bool stop_training = false;
+
+  // The model's inside (graph, plan, training state); opaque to users.
+  struct Impl;
+
+ protected:
+  explicit Model(const std::string& name);  // Sequential
+  void set_graph(const std::vector<SymbolicTensor>& inputs, const std::vector<SymbolicTensor>& outputs);
+  bool has_graph() const;
+  virtual void ensure_graph(const Tensors& x);  // Sequential builds lazily from data
+  virtual bool is_sequential() const { return false; }
+
+ private:
+  std::unique_ptr<Impl> impl_;
+  friend struct ModelAccess;
+};
+
+// A linear stack of single-input, single-output layers.
+class Sequential : public Model {
+ public:
+  explicit Sequential(const std::string& name = "");
+  Sequential(const std::vector<LayerRef>& layers, const std::string& name = "");
+  // Adds a layer on top. Throws ShapeError / ValueError when it does not fit
+  // the previous output or has several outputs.
+  void add(const LayerRef& layer);
+  // Sets the input: model.add(Input({n_timesteps, n_features})). Must come
+  // before any layer.
+  void add(const SymbolicTensor& input);
+
+ protected:
+  void ensure_graph(const Tensors& x) override;
+  bool is_sequential() const override { return true; }
+
+ private:
+  void connect(const LayerRef& layer);
+  std::vector<LayerRef> pending_;
+  SymbolicTensor input_;
+  SymbolicTensor last_;
+};
+
+}  // namespace seqnet

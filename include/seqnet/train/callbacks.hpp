@@ -1,0 +1,148 @@
+#pragma once
+// Training callbacks with Keras's hook points, and the History that fit()
+// returns.
+//
+// Hooks run in this order: on_train_begin, then per epoch on_epoch_begin,
+// per batch on_batch_begin/on_batch_end, on_epoch_end (with the epoch's
+// logs, including val_ entries), and finally on_train_end. A callback stops
+// training by setting model().stop_training = true.
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace seqnet {
+
+class Model;
+
+// Keras's logs dict: names and values in insertion order.
+class Logs {
+ public:
+  void set(const std::string& name, double value);
+  bool contains(const std::string& name) const;
+  // Throws ValueError naming the key and listing the available ones.
+  double at(const std::string& name) const;
+  const std::vector<std::pair<std::string, double>>& items() const { return items_; }
+  size_t size() const { return items_.size(); }
+  void clear() { items_.clear(); }
+  // "loss: 0.1234 - accuracy: 0.9500" (Keras progress-bar style).
+  std::string format() const;
+
+ private:
+  std::vector<std::pair<std::string, double>> items_;
+};
+
+class Callback {
+ public:
+  virtual ~Callback() = default;
+  // Set by fit() before on_train_begin.
+  void set_model(Model* model) { model_ = model; }
+  // The model being trained. Throws Error outside fit().
+  Model& model() const;
+
+  virtual void on_train_begin(Logs& logs) { (void)logs; }
+  virtual void on_train_end(Logs& logs) { (void)logs; }
+  virtual void on_epoch_begin(int epoch, Logs& logs) { (void)epoch, (void)logs; }
+  virtual void on_epoch_end(int epoch, Logs& logs) { (void)epoch, (void)logs; }
+  virtual void on_batch_begin(int batch, Logs& logs) { (void)batch, (void)logs; }
+  virtual void on_batch_end(int batch, Logs& logs) { (void)batch, (void)logs; }
+
+ protected:
+  Model* model_ = nullptr;
+};
+
+// Per-epoch values of the loss and metrics (and val_ ones).
+class History : public Callback {
+ public:
+  // Epoch numbers (0-based, as Keras) recorded so far.
+  const std::vector<int>& epoch() const { return epoch_; }
+  // Keys in first-seen order ("loss", "accuracy", "val_loss", ...).
+  std::vector<std::string> keys() const;
+  bool contains(const std::string& key) const;
+  // The series of one key. Throws ValueError for an unknown key.
+  const std::vector<double>& operator[](const std::string& key) const;
+  // CSV: header "epoch,<keys...>", one row per epoch.
+  std::string to_csv() const;
+  // JSON: {"epoch": [...], "history": {"loss": [...], ...}}.
+  std::string to_json() const;
+  // Writes to_csv() / to_json() to a file (atomically: temporary file, then
+  // rename). Throws IOError when it cannot be written.
+  void save_csv(const std::string& path) const;
+  void save_json(const std::string& path) const;
+
+  void on_train_begin(Logs& logs) override;
+  void on_epoch_end(int epoch, Logs& logs) override;
+
+ private:
+  std::vector<int> epoch_;
+  std::vector<std::pair<std::string, std::vector<double>>> series_;
+};
+
+struct EarlyStoppingOptions {
+  // Quantity to watch. Default: "val_loss".
+  std::string monitor = "val_loss";
+  // Smallest change that counts as an improvement. Default: 0.
+  double min_delta = 0.0;
+  // Epochs without improvement before stopping. Default: 0.
+  int patience = 0;
+  // 1 prints a line when stopping. Default: 0.
+  int verbose = 0;
+  // "min", "max" or "auto" (max for names containing "acc", else min).
+  // Default: "auto".
+  std::string mode = "auto";
+  // Value the monitored quantity must beat. Default: none.
+  std::optional<double> baseline{};
+  // Restore the weights of the best epoch when stopping. Default: false.
+  bool restore_best_weights = false;
+};
+
+class EarlyStoppingCallback : public Callback {
+ public:
+  // Throws ValueError for an unknown mode or patience < 0.
+  explicit EarlyStoppingCallback(EarlyStoppingOptions options);
+  void on_train_begin(Logs& logs) override;
+  void on_epoch_end(int epoch, Logs& logs) override;
+  void on_train_end(Logs& logs) override;
+  // Epoch at which training stopped (0 when it did not stop early).
+  int stopped_epoch() const { return stopped_epoch_; }
+  int best_epoch() const { return best_epoch_; }
+  double best() const { return best_; }
+
+ private:
+  bool improved(double current, double reference) const;
+  EarlyStoppingOptions o_;
+  bool maximize_ = false;
+  int wait_ = 0, stopped_epoch_ = 0, best_epoch_ = 0;
+  double best_ = 0;
+  struct Snapshot;
+  std::shared_ptr<Snapshot> best_weights_;
+};
+
+// Stops training as soon as a batch loss is NaN or infinite.
+class TerminateOnNaNCallback : public Callback {
+ public:
+  void on_batch_end(int batch, Logs& logs) override;
+  bool terminated() const { return terminated_; }
+
+ private:
+  bool terminated_ = false;
+};
+
+// A callback from plain functions (Keras's LambdaCallback).
+struct LambdaCallbackOptions {
+  std::function<void(int, Logs&)> on_epoch_begin{};
+  std::function<void(int, Logs&)> on_epoch_end{};
+  std::function<void(int, Logs&)> on_batch_begin{};
+  std::function<void(int, Logs&)> on_batch_end{};
+  std::function<void(Logs&)> on_train_begin{};
+  std::function<void(Logs&)> on_train_end{};
+};
+
+std::shared_ptr<EarlyStoppingCallback> EarlyStopping(const EarlyStoppingOptions& options = {});
+std::shared_ptr<TerminateOnNaNCallback> TerminateOnNaN();
+std::shared_ptr<Callback> LambdaCallback(LambdaCallbackOptions options);
+
+}  // namespace seqnet

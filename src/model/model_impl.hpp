@@ -1,0 +1,62 @@
+#pragma once
+// The inside of a Model: the analysed graph, its execution plan and its
+// training configuration. Shared by model.cpp (graph, execution), summary.cpp
+// and train/fit.cpp.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "seqnet/model/model.hpp"
+
+namespace seqnet {
+
+struct Model::Impl {
+  std::string name;
+  std::vector<SymbolicTensor> inputs, outputs;
+  // Every node of the graph in execution order, input placeholders included.
+  std::vector<std::shared_ptr<GraphNode>> nodes;
+
+  // One layer call of the plan: value slots of its inputs and outputs, and
+  // the cache that keeps its workspaces across batches.
+  struct Step {
+    GraphNode* node = nullptr;
+    std::vector<int> in, out;
+    std::unique_ptr<Cache> cache;
+  };
+  std::vector<Step> steps;
+  std::vector<int> input_slots, output_slots;
+  int num_slots = 0;
+  std::vector<Tensor> values, masks, grads;
+  std::vector<char> grad_owned;
+
+  // Training configuration (compile()).
+  bool compiled = false;
+  std::shared_ptr<Optimizer> optimizer;
+  std::vector<std::shared_ptr<Loss>> losses;  // one per output
+  std::vector<float> loss_weights;            // one per output
+  std::vector<std::string> metric_names;
+  std::vector<std::vector<std::unique_ptr<Metric>>> metrics;  // [output][metric]
+  std::vector<std::string> output_names;                      // log prefixes
+
+  // Analyses the graph between inputs and outputs and builds the plan.
+  void build(const std::vector<SymbolicTensor>& in, const std::vector<SymbolicTensor>& out);
+  // Runs the graph. With training, caches are filled for backward().
+  void forward(const std::vector<Tensor>& x, bool training);
+  // Back-propagates output gradients (empty = none) through the last
+  // training forward; adds into the weights' gradients.
+  void backward(const std::vector<Tensor>& doutputs);
+  // The layers of the plan, each once, in order.
+  std::vector<std::shared_ptr<Layer>> unique_layers(bool include_inputs) const;
+  std::vector<Param*> params() const;
+  double regularization_penalty() const;
+  void add_regularization_gradients() const;
+  std::string describe() const;
+};
+
+// Access to a model's inside for the library's own code (fit, summary, io).
+struct ModelAccess {
+  static Model::Impl& impl(const Model& m) { return *m.impl_; }
+};
+
+}  // namespace seqnet

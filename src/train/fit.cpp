@@ -1,0 +1,449 @@
+// compile / fit / evaluate / predict of Model: the training loop.
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+#include "model/model_impl.hpp"
+#include "seqnet/error.hpp"
+#include "seqnet/random.hpp"
+#include "train/progbar.hpp"
+
+namespace seqnet {
+
+namespace {
+
+using Impl = Model::Impl;
+
+bool dims_match(const Shape& data, const Shape& symbolic) {
+  if (data.size() != symbolic.size()) return false;
+  for (size_t i = 1; i < data.size(); ++i)
+    if (symbolic[i] != None && symbolic[i] != data[i]) return false;
+  return true;
+}
+
+std::string input_label(const Impl& m, size_t i) {
+  return fmt::format("input {} ('{}')", i, m.inputs[i].node()->layer->name());
+}
+
+// Checks the input arrays against the model's inputs; returns the sample count.
+int64_t check_inputs(const Impl& m, const Tensors& x, const char* what) {
+  if (x.size() != m.inputs.size()) {
+    throw ValueError(fmt::format("{}: {} expected {} input array{} (one per model input), got {}", m.describe(), what,
+                                 m.inputs.size(), m.inputs.size() == 1 ? "" : "s", x.size()));
+  }
+  int64_t n = -1;
+  for (size_t i = 0; i < x.size(); ++i) {
+    if (x[i].empty() || x[i].rank() < 1) {
+      throw ValueError(fmt::format("{}: {} got an empty array for {}", m.describe(), what, input_label(m, i)));
+    }
+    const Shape& want = m.inputs[i].shape();
+    if (!dims_match(x[i].shape(), want)) {
+      throw ShapeError(fmt::format("{}: {} expected {} of shape {}, got {}", m.describe(), what, input_label(m, i),
+                                   shape_str(want), shape_str(x[i].shape())));
+    }
+    if (want[0] != None && x[i].dim(0) % want[0] != 0) {
+      throw ValueError(fmt::format("{}: {}: {} has a fixed batch size of {}, which does not divide the {} samples",
+                                   m.describe(), what, input_label(m, i), want[0], x[i].dim(0)));
+    }
+    if (n >= 0 && x[i].dim(0) != n) {
+      throw ShapeError(fmt::format("{}: {}: all input arrays need the same number of samples; input 0 has {}, input "
+                                   "{} has {}",
+                                   m.describe(), what, n, i, x[i].dim(0)));
+    }
+    n = x[i].dim(0);
+  }
+  return n;
+}
+
+void check_targets(const Impl& m, const Tensors& y, int64_t n, const char* what) {
+  if (y.size() != m.outputs.size()) {
+    throw ValueError(fmt::format("{}: {} expected {} target array{} (one per model output), got {}", m.describe(),
+                                 what, m.outputs.size(), m.outputs.size() == 1 ? "" : "s", y.size()));
+  }
+  for (size_t k = 0; k < y.size(); ++k) {
+    const Shape& out = m.outputs[k].shape();
+    const Shape& got = y[k].shape();
+    bool ok;
+    std::string want;
+    if (m.losses[k]->sparse()) {
+      Shape ids(out.begin(), out.end() - 1);
+      Shape ids1 = ids;
+      ids1.push_back(1);
+      ok = dims_match(got, ids) || dims_match(got, ids1);
+      want = shape_str(ids) + " (class ids)";
+    } else {
+      ok = dims_match(got, out);
+      want = shape_str(out);
+    }
+    if (!ok) {
+      throw ShapeError(fmt::format("{}: {} expected target {} (for output '{}') of shape {}, got {}", m.describe(),
+                                   what, k, m.output_names[k], want, shape_str(got)));
+    }
+    if (got[0] != n) {
+      throw ShapeError(fmt::format("{}: {}: target {} has {} samples but the inputs have {}", m.describe(), what, k,
+                                   got[0], n));
+    }
+  }
+}
+
+// Rows [b0, b1) of t in the order `idx` (a view when idx is empty).
+Tensor batch_rows(const Tensor& t, const std::vector<int64_t>& idx, int64_t b0, int64_t b1) {
+  if (idx.empty()) return t.rows(b0, b1);
+  Shape s = t.shape();
+  s[0] = b1 - b0;
+  Tensor out = Tensor::uninitialized(s);
+  const int64_t row = t.dim(0) == 0 ? 0 : t.size() / t.dim(0);
+  for (int64_t i = b0; i < b1; ++i) {
+    std::memcpy(out.data() + (i - b0) * row, t.data() + idx[i] * row, static_cast<size_t>(row) * sizeof(float));
+  }
+  return out;
+}
+
+std::vector<Tensor> batch_of(const Tensors& all, const std::vector<int64_t>& idx, int64_t b0, int64_t b1) {
+  std::vector<Tensor> out;
+  for (const auto& t : all) out.push_back(batch_rows(t, idx, b0, b1));
+  return out;
+}
+
+Tensor concat_rows(const std::vector<Tensor>& parts) {
+  Shape s = parts.at(0).shape();
+  int64_t n = 0;
+  for (const auto& p : parts) n += p.dim(0);
+  s[0] = n;
+  Tensor out = Tensor::uninitialized(s);
+  int64_t off = 0;
+  for (const auto& p : parts) {
+    std::copy(p.begin(), p.end(), out.data() + off);
+    off += p.size();
+  }
+  return out;
+}
+
+// Weighted running means of one pass (epoch or evaluation).
+struct Tally {
+  double total_loss = 0;
+  std::vector<double> output_loss;
+  double samples = 0;
+
+  void reset(Impl& m) {
+    total_loss = 0;
+    samples = 0;
+    output_loss.assign(m.outputs.size(), 0.0);
+    for (auto& ms : m.metrics)
+      for (auto& metric : ms) metric->reset();
+  }
+  Logs logs(const Impl& m, const std::string& prefix = "") const {
+    Logs l;
+    const double n = std::max(samples, 1.0);
+    l.set(prefix + "loss", total_loss / n);
+    const bool multi = m.outputs.size() > 1;
+    if (multi) {
+      for (size_t k = 0; k < m.outputs.size(); ++k) l.set(prefix + m.output_names[k] + "_loss", output_loss[k] / n);
+    }
+    for (size_t k = 0; k < m.metrics.size(); ++k) {
+      for (const auto& metric : m.metrics[k]) {
+        l.set(prefix + (multi ? m.output_names[k] + "_" : "") + metric->name(), metric->result());
+      }
+    }
+    return l;
+  }
+};
+
+// Forward (+ backward and update when training) of one batch; adds to the tally.
+void run_batch(Impl& m, const std::vector<Tensor>& xb, const std::vector<Tensor>& yb, bool train, Tally& tally) {
+  m.forward(xb, train);
+  const size_t K = m.outputs.size();
+  std::vector<Tensor> douts(K);
+  double total = 0;
+  const double bs = static_cast<double>(xb.at(0).dim(0));
+  for (size_t k = 0; k < K; ++k) {
+    const Tensor& pred = m.values[m.output_slots[k]];
+    Tensor mask = m.masks[m.output_slots[k]];
+    if (pred.rank() < 3) mask = Tensor();  // masks apply to sequence outputs only
+    const double lk = m.losses[k]->compute(yb[k], pred, mask, train ? &douts[k] : nullptr);
+    if (train && m.loss_weights[k] != 1.0f) {
+      for (float& v : douts[k]) v *= m.loss_weights[k];
+    }
+    total += m.loss_weights[k] * lk;
+    tally.output_loss[k] += lk * bs;
+    for (auto& metric : m.metrics[k]) metric->update(yb[k], pred, mask);
+  }
+  total += m.regularization_penalty();
+  tally.total_loss += total * bs;
+  tally.samples += bs;
+  if (!train) return;
+  const std::vector<Param*> params = m.params();
+  for (Param* p : params) p->grad.fill(0.0f);
+  m.backward(douts);
+  m.add_regularization_gradients();
+  std::vector<Param*> trainable;
+  for (Param* p : params)
+    if (p->trainable) trainable.push_back(p);
+  m.optimizer->apply(trainable);
+}
+
+void check_batch_size(const Impl& m, int batch_size, const char* what) {
+  if (batch_size <= 0) {
+    throw ValueError(fmt::format("{}: {}: batch_size must be a positive integer, got {}", m.describe(), what,
+                                 batch_size));
+  }
+}
+
+void check_stateful(const Model& model, const Impl& m, int64_t n, int batch_size, const char* what) {
+  if (model.stateful() && n % batch_size != 0) {
+    throw ValueError(fmt::format("{}: {}: a stateful model needs every batch to have the same size, but batch_size "
+                                 "{} does not divide the {} samples",
+                                 m.describe(), what, batch_size, n));
+  }
+}
+
+Logs evaluate_impl(Model& model, Impl& m, const Tensors& x, const Tensors& y, int batch_size, int verbose,
+                   const std::string& prefix) {
+  const int64_t n = check_inputs(m, x, "evaluate");
+  check_targets(m, y, n, "evaluate");
+  check_batch_size(m, batch_size, "evaluate");
+  check_stateful(model, m, n, batch_size, "evaluate");
+  Tally tally;
+  tally.reset(m);
+  const int64_t steps = (n + batch_size - 1) / batch_size;
+  Progbar bar(steps, verbose);
+  for (int64_t s = 0; s < steps; ++s) {
+    const int64_t b0 = s * batch_size, b1 = std::min<int64_t>(n, b0 + batch_size);
+    run_batch(m, batch_of(x, {}, b0, b1), batch_of(y, {}, b0, b1), false, tally);
+    bar.update(s + 1, tally.logs(m));
+  }
+  Logs l = tally.logs(m, prefix);
+  bar.finish(l);
+  return l;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- compile
+
+void Model::compile(const CompileOptions& options) {
+  Impl& m = *impl_;
+  // A Sequential model may be compiled before it is built: it has one output.
+  const size_t K = has_graph() ? m.outputs.size() : 1;
+  if (options.loss.items.empty()) throw ValueError(fmt::format("{}: compile() needs a loss", m.describe()));
+  if (options.loss.items.size() != 1 && options.loss.items.size() != K) {
+    throw ValueError(fmt::format("{}: compile() got {} losses for {} outputs; give one, or one per output",
+                                 m.describe(), options.loss.items.size(), K));
+  }
+  if (!options.loss_weights.empty() && options.loss_weights.size() != K) {
+    throw ValueError(fmt::format("{}: compile() got {} loss_weights for {} outputs", m.describe(),
+                                 options.loss_weights.size(), K));
+  }
+  for (float w : options.loss_weights) {
+    if (!std::isfinite(w) || w < 0) {
+      throw ValueError(fmt::format("{}: loss_weights must be finite and >= 0, got {}", m.describe(), w));
+    }
+  }
+  if (!options.optimizer.optimizer) throw ValueError(fmt::format("{}: compile() got a null optimizer", m.describe()));
+  m.losses.clear();
+  for (size_t k = 0; k < K; ++k) {
+    const auto& spec = options.loss.items.size() == 1 ? options.loss.items[0] : options.loss.items[k];
+    if (!spec.loss) throw ValueError(fmt::format("{}: compile() got a null loss", m.describe()));
+    m.losses.push_back(spec.loss);
+  }
+  m.loss_weights = options.loss_weights.empty() ? std::vector<float>(K, 1.0f) : options.loss_weights;
+  m.metric_names = options.metrics;
+  m.metrics.clear();
+  m.metrics.resize(K);
+  for (size_t k = 0; k < K; ++k)
+    for (const auto& name : options.metrics) m.metrics[k].push_back(make_metric(name, m.losses[k]->name()));
+  m.optimizer = options.optimizer.optimizer;
+  m.compiled = true;
+}
+
+bool Model::compiled() const { return impl_->compiled; }
+
+Optimizer& Model::optimizer() const {
+  if (!impl_->optimizer) throw ValueError(fmt::format("{}: the model is not compiled", impl_->describe()));
+  return *impl_->optimizer;
+}
+
+// ---------------------------------------------------------------- fit
+
+History Model::fit(const Tensors& x_in, const Tensors& y_in, const FitOptions& o) {
+  ensure_graph(x_in);
+  Impl& m = *impl_;
+  if (!m.compiled) throw ValueError(fmt::format("{}: call compile() before fit()", m.describe()));
+  check_batch_size(m, o.batch_size, "fit");
+  if (o.epochs < 0) throw ValueError(fmt::format("{}: fit: epochs must be >= 0, got {}", m.describe(), o.epochs));
+  if (o.initial_epoch < 0) {
+    throw ValueError(fmt::format("{}: fit: initial_epoch must be >= 0, got {}", m.describe(), o.initial_epoch));
+  }
+  if (!(o.validation_split >= 0.0 && o.validation_split < 1.0)) {
+    throw ValueError(fmt::format("{}: fit: validation_split must be in [0, 1), got {}", m.describe(),
+                                 o.validation_split));
+  }
+  if (o.verbose < 0 || o.verbose > 2) {
+    throw ValueError(fmt::format("{}: fit: verbose must be 0, 1 or 2, got {}", m.describe(), o.verbose));
+  }
+  const int64_t n_all = check_inputs(m, x_in, "fit");
+  check_targets(m, y_in, n_all, "fit");
+
+  Tensors x = x_in, y = y_in, vx, vy;
+  const bool have_val_data = !o.validation_data.x.empty() || !o.validation_data.y.empty();
+  if (have_val_data) {
+    vx = o.validation_data.x;
+    vy = o.validation_data.y;
+    const int64_t nv = check_inputs(m, vx, "fit (validation_data)");
+    check_targets(m, vy, nv, "fit (validation_data)");
+  } else if (o.validation_split > 0) {
+    const auto split_at = static_cast<int64_t>(static_cast<double>(n_all) * (1.0 - o.validation_split));
+    if (split_at <= 0 || split_at >= n_all) {
+      throw ValueError(fmt::format("{}: fit: validation_split {} of {} samples leaves no training or no validation "
+                                   "samples",
+                                   m.describe(), o.validation_split, n_all));
+    }
+    Tensors tx, ty;
+    for (const auto& t : x_in) {
+      tx.push_back(t.rows(0, split_at));
+      vx.push_back(t.rows(split_at, n_all));
+    }
+    for (const auto& t : y_in) {
+      ty.push_back(t.rows(0, split_at));
+      vy.push_back(t.rows(split_at, n_all));
+    }
+    x = tx;
+    y = ty;
+  }
+  const int64_t n = x[0].dim(0);
+  if (n == 0) throw ValueError(fmt::format("{}: fit: no training samples", m.describe()));
+  if (stateful()) {
+    if (o.shuffle) {
+      throw ValueError(fmt::format("{}: fit: a stateful model must be trained with shuffle = false (its states carry "
+                                   "over from one batch to the next)",
+                                   m.describe()));
+    }
+    check_stateful(*this, m, n, o.batch_size, "fit");
+    if (!vx.empty()) check_stateful(*this, m, vx[0].dim(0), o.batch_size, "fit (validation)");
+  }
+
+  auto history = std::make_shared<History>();
+  std::vector<std::shared_ptr<Callback>> callbacks{history};
+  for (const auto& cb : o.callbacks) {
+    if (!cb) throw ValueError(fmt::format("{}: fit: a callback is null", m.describe()));
+    callbacks.push_back(cb);
+  }
+  for (auto& cb : callbacks) cb->set_model(this);
+  stop_training = false;
+
+  Logs train_logs;
+  for (auto& cb : callbacks) cb->on_train_begin(train_logs);
+  const int64_t steps = (n + o.batch_size - 1) / o.batch_size;
+  Tally tally;
+  for (int epoch = o.initial_epoch; epoch < o.epochs; ++epoch) {
+    Logs epoch_logs;
+    for (auto& cb : callbacks) cb->on_epoch_begin(epoch, epoch_logs);
+    if (o.verbose > 0) std::printf("Epoch %d/%d\n", epoch + 1, o.epochs);
+    Progbar bar(steps, o.verbose);
+    const std::vector<int64_t> order = o.shuffle ? global_generator().permutation(n) : std::vector<int64_t>{};
+    tally.reset(m);
+    for (int64_t s = 0; s < steps; ++s) {
+      const int64_t b0 = s * o.batch_size, b1 = std::min<int64_t>(n, b0 + o.batch_size);
+      Logs batch_logs;
+      batch_logs.set("batch", static_cast<double>(s));
+      batch_logs.set("size", static_cast<double>(b1 - b0));
+      for (auto& cb : callbacks) cb->on_batch_begin(static_cast<int>(s), batch_logs);
+      run_batch(m, batch_of(x, order, b0, b1), batch_of(y, order, b0, b1), true, tally);
+      Logs running = tally.logs(m);
+      for (auto& cb : callbacks) cb->on_batch_end(static_cast<int>(s), running);
+      bar.update(s + 1, running);
+      if (stop_training) break;
+    }
+    epoch_logs = tally.logs(m);
+    if (!vx.empty()) {
+      const Logs val = evaluate_impl(*this, m, vx, vy, o.batch_size, 0, "val_");
+      for (const auto& [k, v] : val.items()) epoch_logs.set(k, v);
+    }
+    bar.finish(epoch_logs);
+    for (auto& cb : callbacks) cb->on_epoch_end(epoch, epoch_logs);
+    if (stop_training) break;
+  }
+  for (auto& cb : callbacks) cb->on_train_end(train_logs);
+  for (auto& cb : callbacks) cb->set_model(nullptr);
+  return *history;
+}
+
+// ---------------------------------------------------------------- evaluate / predict
+
+Logs Model::evaluate(const Tensors& x, const Tensors& y, const EvaluateOptions& options) {
+  ensure_graph(x);
+  if (!impl_->compiled) throw ValueError(fmt::format("{}: call compile() before evaluate()", impl_->describe()));
+  return evaluate_impl(*this, *impl_, x, y, options.batch_size, options.verbose, "");
+}
+
+Tensors Model::predict(const Tensors& x, const PredictOptions& options) {
+  ensure_graph(x);
+  Impl& m = *impl_;
+  const int64_t n = check_inputs(m, x, "predict");
+  check_batch_size(m, options.batch_size, "predict");
+  check_stateful(*this, m, n, options.batch_size, "predict");
+  const size_t K = m.outputs.size();
+  std::vector<std::vector<Tensor>> parts(K);
+  const int64_t steps = (n + options.batch_size - 1) / options.batch_size;
+  Progbar bar(steps, options.verbose);
+  for (int64_t s = 0; s < steps; ++s) {
+    const int64_t b0 = s * options.batch_size, b1 = std::min<int64_t>(n, b0 + options.batch_size);
+    m.forward(batch_of(x, {}, b0, b1), false);
+    for (size_t k = 0; k < K; ++k) parts[k].push_back(m.values[m.output_slots[k]]);
+    bar.update(s + 1, Logs());
+  }
+  bar.finish(Logs());
+  Tensors out;
+  for (size_t k = 0; k < K; ++k) {
+    if (parts[k].empty()) {
+      Shape s = m.outputs[k].shape();
+      s[0] = 0;
+      for (auto& d : s)
+        if (d == None) d = 0;
+      out.push_back(Tensor(s));
+    } else {
+      out.push_back(parts[k].size() == 1 ? parts[k][0] : concat_rows(parts[k]));
+    }
+  }
+  return out;
+}
+
+Logs Model::train_on_batch(const Tensors& x, const Tensors& y) {
+  ensure_graph(x);
+  Impl& m = *impl_;
+  if (!m.compiled) throw ValueError(fmt::format("{}: call compile() before train_on_batch()", m.describe()));
+  const int64_t n = check_inputs(m, x, "train_on_batch");
+  check_targets(m, y, n, "train_on_batch");
+  Tally tally;
+  tally.reset(m);
+  run_batch(m, x.items(), y.items(), true, tally);
+  return tally.logs(m);
+}
+
+Logs Model::test_on_batch(const Tensors& x, const Tensors& y) {
+  ensure_graph(x);
+  Impl& m = *impl_;
+  if (!m.compiled) throw ValueError(fmt::format("{}: call compile() before test_on_batch()", m.describe()));
+  const int64_t n = check_inputs(m, x, "test_on_batch");
+  check_targets(m, y, n, "test_on_batch");
+  Tally tally;
+  tally.reset(m);
+  run_batch(m, x.items(), y.items(), false, tally);
+  return tally.logs(m);
+}
+
+Tensors Model::predict_on_batch(const Tensors& x) {
+  ensure_graph(x);
+  Impl& m = *impl_;
+  check_inputs(m, x, "predict_on_batch");
+  m.forward(x.items(), false);
+  Tensors out;
+  for (int slot : m.output_slots) out.push_back(m.values[slot]);
+  return out;
+}
+
+}  // namespace seqnet
