@@ -51,7 +51,11 @@ nlohmann::ordered_json run(const Experiment& e, Context& ctx, const std::string&
 
 // The individual experiments.
 Result reverse(Context& ctx);
+Result reverse_patterns(Context& ctx);
 Result seq2seq(Context& ctx);
+Result return_states(Context& ctx);
 Result autoencoder(Context& ctx);
+Result attention(Context& ctx);
+Result exploding_gradients(Context& ctx);
 
 }  // namespace seqnet::experiments

@@ -13,8 +13,13 @@ std::ostream& Context::out() const { return log != nullptr ? *log : std::cout; }
 const std::vector<Experiment>& all() {
   static const std::vector<Experiment> list = {
       {"reverse", "seed 01: reversed sequences, two LSTMs linked by sequences and states (T=4)", reverse},
+      {"reverse-patterns", "seed 01: the four ways of connecting two LSTM layers at T = 4, 8, 16", reverse_patterns},
+      {"return-states", "seed 02: the four output configurations of a one-unit LSTM", return_states},
       {"seq2seq", "seed 02: encoder-decoder LSTM with teacher forcing and inference models", seq2seq},
       {"autoencoder", "seed 02: composite LSTM autoencoder and its standalone encoder", autoencoder},
+      {"attention", "seed 02: encoder-decoder baseline against the Bahdanau AttentionDecoder", attention},
+      {"exploding-gradients", "seeds 02/04: a relu SimpleRNN diverging without clipping, trained with it",
+       exploding_gradients},
   };
   return list;
 }

@@ -2,9 +2,16 @@
 // seqnet: recurrent sequence models in C++. Include this one header for the
 // whole public API.
 
+#include "seqnet/data/datasets.hpp"
+#include "seqnet/data/encoding.hpp"
+#include "seqnet/data/problems.hpp"
+#include "seqnet/data/sequences.hpp"
+#include "seqnet/data/split.hpp"
+#include "seqnet/data/tokenizer.hpp"
 #include "seqnet/error.hpp"
 #include "seqnet/files.hpp"
 #include "seqnet/layers/activation.hpp"
+#include "seqnet/layers/attention_decoder.hpp"
 #include "seqnet/layers/bidirectional.hpp"
 #include "seqnet/layers/dense.hpp"
 #include "seqnet/layers/dropout.hpp"
@@ -26,6 +33,7 @@
 #include "seqnet/model/symbolic.hpp"
 #include "seqnet/ops/activations.hpp"
 #include "seqnet/ops/gemm.hpp"
+#include "seqnet/plot.hpp"
 #include "seqnet/random.hpp"
 #include "seqnet/tensor.hpp"
 #include "seqnet/train/callbacks.hpp"

@@ -136,5 +136,8 @@ LayerRef Multiply(const std::string& name) { return std::make_shared<layers::Mul
 LayerRef Average(const std::string& name) { return std::make_shared<layers::Average>(name); }
 LayerRef Maximum(const std::string& name) { return std::make_shared<layers::Maximum>(name); }
 LayerRef Concatenate(int axis, const std::string& name) { return std::make_shared<layers::Concatenate>(axis, name); }
+LayerRef AttentionDecoder(int64_t units, int64_t output_dim, const AttentionDecoderOptions& options) {
+  return std::make_shared<layers::AttentionDecoder>(units, output_dim, options);
+}
 
 }  // namespace seqnet

@@ -70,8 +70,10 @@ SymbolicTensor Input(const Shape& shape, const InputOptions& options) {
   // Keras numbers inputs from 1 ("input_1"), unlike other layers.
   std::string name = options.name;
   if (name.empty()) {
-    unique_name("input");  // reserve "input" itself, so the first is input_1
+    // Only the first call hands out "input" itself: skip it, so the first
+    // is input_1 (reserving it on every call numbered input_1, input_3, ...).
     name = unique_name("input");
+    if (name == "input") name = unique_name("input");
   }
   auto layer = std::make_shared<layers::InputLayer>(batch_shape, name);
   layer->compute_output_shapes({});

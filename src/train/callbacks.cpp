@@ -80,7 +80,10 @@ const std::vector<double>& History::operator[](const std::string& key) const {
   throw ValueError(fmt::format("History has no key '{}'; keys: {}", key, keys.empty() ? "none" : keys));
 }
 
-void History::on_train_begin(Logs&) { epoch_.clear(); }
+void History::on_train_begin(Logs&) {
+  epoch_.clear();
+  series_.clear();
+}
 
 void History::on_epoch_end(int epoch, Logs& logs) {
   epoch_.push_back(epoch);
@@ -132,6 +135,15 @@ std::string History::to_json() const {
 void History::save_csv(const std::string& path) const { write_file_atomic(path, to_csv()); }
 void History::save_json(const std::string& path) const { write_file_atomic(path, to_json()); }
 
+PlotFiles History::plot(const std::string& path, const std::vector<std::string>& keys, const std::string& title,
+                        const std::string& ylabel) const {
+  if (epoch_.empty()) throw ValueError(fmt::format("History::plot('{}'): the history has no epochs", path));
+  LineChart chart{.title = title, .xlabel = "epoch", .ylabel = ylabel};
+  for (int e : epoch_) chart.x.push_back(e + 1);
+  for (const auto& k : keys.empty() ? this->keys() : keys) chart.series.push_back({k, (*this)[k]});
+  return save_line_chart(chart, path);
+}
+
 // ---------------------------------------------------------------- EarlyStopping
 
 struct EarlyStoppingCallback::Snapshot {
@@ -180,6 +192,9 @@ void EarlyStoppingCallback::on_epoch_end(int epoch, Logs& logs) {
       best_weights_->weights = model().get_weights();
     }
     if (!o_.baseline || improved(current, *o_.baseline)) wait_ = 0;
+    // An improving epoch never stops training (Keras 2.3 and 3; without
+    // this, patience 0 - the default - stopped after the second epoch).
+    return;
   }
   if (wait_ >= o_.patience && epoch > 0) {
     stopped_epoch_ = epoch;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "seqnet/layers/activation.hpp"
+#include "seqnet/layers/attention_decoder.hpp"
 #include "seqnet/layers/bidirectional.hpp"
 #include "seqnet/layers/dense.hpp"
 #include "seqnet/layers/dropout.hpp"
@@ -111,5 +112,6 @@ LayerRef Multiply(const std::string& name = "");
 LayerRef Average(const std::string& name = "");
 LayerRef Maximum(const std::string& name = "");
 LayerRef Concatenate(int axis = -1, const std::string& name = "");
+LayerRef AttentionDecoder(int64_t units, int64_t output_dim, const AttentionDecoderOptions& options = {});
 
 }  // namespace seqnet

@@ -14,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "seqnet/plot.hpp"
+
 namespace seqnet {
 
 class Model;
@@ -72,6 +74,12 @@ class History : public Callback {
   // rename). Throws IOError when it cannot be written.
   void save_csv(const std::string& path) const;
   void save_json(const std::string& path) const;
+  // Line chart of the given keys (all keys when empty) against the epoch
+  // (1..n): writes <path>.csv/.gp/.png/.svg with save_line_chart
+  // (seqnet/plot.hpp). Throws ValueError for an unknown key (naming the
+  // keys) or an empty history, IOError as save_line_chart.
+  PlotFiles plot(const std::string& path, const std::vector<std::string>& keys = {}, const std::string& title = "",
+                 const std::string& ylabel = "") const;
 
   void on_train_begin(Logs& logs) override;
   void on_epoch_end(int epoch, Logs& logs) override;

@@ -1,0 +1,72 @@
+#pragma once
+// Variable-length sequences: Keras's pad_sequences, padding straight to
+// one-hot, and seed 05's to_supervised window framing.
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "seqnet/tensor.hpp"
+
+namespace seqnet::data {
+
+// Keras's pad_sequences keyword arguments.
+struct PadOptions {
+  // Length of every output row. Default: the longest sequence.
+  std::optional<int64_t> maxlen{};
+  // "pre" puts the padding before each sequence, "post" after it.
+  // Default: "pre".
+  std::string padding = "pre";
+  // Which end of a sequence longer than maxlen is cut: "pre" drops its
+  // first values, "post" its last ones. Default: "pre".
+  std::string truncating = "pre";
+  // Value written into the padded positions. Default: 0.
+  float value = 0.0f;
+};
+
+// Integer sequences of any lengths -> (N, maxlen) floats with Keras's
+// pad_sequences semantics (defaults: maxlen = longest, padding "pre",
+// truncating "pre", value 0). An empty sequence gives a row of `value`; no
+// sequences give a (0, maxlen) tensor (maxlen 0 when not given). Values are
+// stored as float32: integers above 2^24 are not exact.
+// Throws ValueError for a padding or truncating other than "pre"/"post" and
+// for a negative maxlen.
+Tensor pad_sequences(const std::vector<std::vector<int64_t>>& sequences, const PadOptions& options = {});
+
+// pad_sequences for sequences of feature vectors (Keras's pad_sequences on
+// a list of 2-D arrays; a separate name because a braced list like {{1}}
+// would otherwise fit both): each tensor is (T_i, ...) with the same
+// trailing shape, the result (N, maxlen, ...), padding whole time steps. A rank-1 tensor (T_i,)
+// counts as (T_i,) values, so the result is (N, maxlen).
+// Throws ShapeError when trailing shapes differ or a tensor is a scalar or
+// empty(); ValueError as above. No sequences give an empty (0, maxlen) tensor.
+Tensor pad_tensor_sequences(const std::vector<Tensor>& sequences, const PadOptions& options = {});
+
+// Pads integer sequences and one-hot encodes them in one step:
+// (N, maxlen, n_features). Id 0 is the padding id and encodes as an all-zero
+// row (what Masking(0.0) masks and what contributes nothing to a
+// categorical crossentropy), so argmax decoding of a padded row gives 0
+// again. options.value is ignored (padding is always id 0).
+// Throws ValueError for ids outside [0, n_features), n_features <= 0, and as
+// pad_sequences does.
+Tensor pad_one_hot(const std::vector<std::vector<int64_t>>& sequences, int64_t n_features,
+                   const PadOptions& options = {});
+
+// X and y of a supervised framing.
+struct Supervised {
+  Tensor x, y;
+};
+
+// Seed 05's to_supervised: the (T, F) encoded sequence (a rank-1 (T,) tensor
+// counts as (T, 1)) framed as overlapping windows of n_in steps, one per
+// start position: x (T - n_in + 1, n_in, F) with x[i] = steps i .. i+n_in-1,
+// and y (T - n_in + 1, n_out, F) holding the n_out OLDEST steps of each
+// window (y[i] = steps i .. i+n_out-1). With the seed's sequence
+// [86, 81, 88, 1, 23, 78, ...], n_in 5 and n_out 3, the first pair is
+// [86, 81, 88, 1, 23] => [86, 81, 88].
+// Throws ValueError unless 1 <= n_out <= n_in <= T; ShapeError for another
+// rank.
+Supervised to_supervised(const Tensor& encoded, int64_t n_in, int64_t n_out);
+
+}  // namespace seqnet::data

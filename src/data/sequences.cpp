@@ -1,0 +1,151 @@
+#include "seqnet/data/sequences.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "seqnet/error.hpp"
+
+namespace seqnet::data {
+
+namespace {
+
+void check_options(const char* fn, const PadOptions& o) {
+  if (o.padding != "pre" && o.padding != "post") {
+    throw ValueError(fmt::format("{}: padding must be \"pre\" or \"post\", got \"{}\"", fn, o.padding));
+  }
+  if (o.truncating != "pre" && o.truncating != "post") {
+    throw ValueError(fmt::format("{}: truncating must be \"pre\" or \"post\", got \"{}\"", fn, o.truncating));
+  }
+  if (o.maxlen && *o.maxlen < 0) {
+    throw ValueError(fmt::format("{}: maxlen must be >= 0, got {}", fn, *o.maxlen));
+  }
+}
+
+// Where sequence of length `len` lands in a row of `maxlen` steps: the first
+// source step taken, how many steps are taken, and the first destination
+// step.
+struct Placement {
+  int64_t src = 0, count = 0, dst = 0;
+};
+
+Placement place(int64_t len, int64_t maxlen, const PadOptions& o) {
+  Placement p;
+  p.count = std::min(len, maxlen);
+  p.src = (len > maxlen && o.truncating == "pre") ? len - maxlen : 0;
+  p.dst = o.padding == "pre" ? maxlen - p.count : 0;
+  return p;
+}
+
+template <typename Lengths>
+int64_t resolve_maxlen(const PadOptions& o, const Lengths& lengths) {
+  if (o.maxlen) return *o.maxlen;
+  int64_t m = 0;
+  for (int64_t l : lengths) m = std::max(m, l);
+  return m;
+}
+
+}  // namespace
+
+Tensor pad_sequences(const std::vector<std::vector<int64_t>>& sequences, const PadOptions& options) {
+  check_options("pad_sequences", options);
+  std::vector<int64_t> lengths;
+  lengths.reserve(sequences.size());
+  for (const auto& s : sequences) lengths.push_back(static_cast<int64_t>(s.size()));
+  const int64_t maxlen = resolve_maxlen(options, lengths);
+  const auto n = static_cast<int64_t>(sequences.size());
+  Tensor out({n, maxlen}, options.value);
+  for (int64_t i = 0; i < n; ++i) {
+    const Placement p = place(lengths[i], maxlen, options);
+    float* row = out.data() + i * maxlen + p.dst;
+    for (int64_t k = 0; k < p.count; ++k) row[k] = static_cast<float>(sequences[i][p.src + k]);
+  }
+  return out;
+}
+
+Tensor pad_tensor_sequences(const std::vector<Tensor>& sequences, const PadOptions& options) {
+  check_options("pad_tensor_sequences", options);
+  Shape trailing;
+  std::vector<int64_t> lengths;
+  for (size_t i = 0; i < sequences.size(); ++i) {
+    const Tensor& s = sequences[i];
+    if (s.empty() || s.rank() < 1) {
+      throw ShapeError(fmt::format("pad_tensor_sequences: sequence {} is {}; expected a (time, ...) tensor", i,
+                                   s.empty() ? "an empty tensor" : "a scalar"));
+    }
+    Shape t(s.shape().begin() + 1, s.shape().end());
+    if (i == 0) {
+      trailing = t;
+    } else if (t != trailing) {
+      throw ShapeError(fmt::format("pad_tensor_sequences: sequence {} has shape {}, but sequence 0 has {}; all must share "
+                                   "the shape after the time axis",
+                                   i, shape_str(s.shape()), shape_str(sequences[0].shape())));
+    }
+    lengths.push_back(s.dim(0));
+  }
+  const int64_t maxlen = resolve_maxlen(options, lengths);
+  const auto n = static_cast<int64_t>(sequences.size());
+  Shape shape{n, maxlen};
+  shape.insert(shape.end(), trailing.begin(), trailing.end());
+  Tensor out(shape, options.value);
+  const int64_t step = shape_size(trailing);
+  for (int64_t i = 0; i < n; ++i) {
+    const Placement p = place(lengths[i], maxlen, options);
+    if (p.count == 0 || step == 0) continue;
+    std::memcpy(out.data() + (i * maxlen + p.dst) * step, sequences[i].data() + p.src * step,
+                static_cast<size_t>(p.count * step) * sizeof(float));
+  }
+  return out;
+}
+
+Tensor pad_one_hot(const std::vector<std::vector<int64_t>>& sequences, int64_t n_features, const PadOptions& options) {
+  check_options("pad_one_hot", options);
+  if (n_features <= 0) throw ValueError(fmt::format("pad_one_hot: n_features must be positive, got {}", n_features));
+  std::vector<int64_t> lengths;
+  for (size_t i = 0; i < sequences.size(); ++i) {
+    for (size_t t = 0; t < sequences[i].size(); ++t) {
+      const int64_t v = sequences[i][t];
+      if (v < 0 || v >= n_features) {
+        throw ValueError(fmt::format("pad_one_hot: value {} at sequence {} step {} is outside [0, {})", v, i, t,
+                                     n_features));
+      }
+    }
+    lengths.push_back(static_cast<int64_t>(sequences[i].size()));
+  }
+  const int64_t maxlen = resolve_maxlen(options, lengths);
+  const auto n = static_cast<int64_t>(sequences.size());
+  Tensor out({n, maxlen, n_features});
+  for (int64_t i = 0; i < n; ++i) {
+    const Placement p = place(lengths[i], maxlen, options);
+    for (int64_t k = 0; k < p.count; ++k) {
+      const int64_t v = sequences[i][p.src + k];
+      if (v != 0) out.at(i, p.dst + k, v) = 1.0f;
+    }
+  }
+  return out;
+}
+
+Supervised to_supervised(const Tensor& encoded, int64_t n_in, int64_t n_out) {
+  if (encoded.empty() || (encoded.rank() != 1 && encoded.rank() != 2)) {
+    throw ShapeError(fmt::format("to_supervised: expected a (time, features) or (time,) tensor, got {}",
+                                 encoded.empty() ? std::string("an empty tensor") : shape_str(encoded.shape())));
+  }
+  const int64_t T = encoded.dim(0);
+  const int64_t F = encoded.rank() == 2 ? encoded.dim(1) : 1;
+  if (n_in < 1 || n_out < 1 || n_out > n_in || n_in > T) {
+    throw ValueError(fmt::format("to_supervised: need 1 <= n_out <= n_in <= sequence length, got n_in={} n_out={} "
+                                 "for a sequence of {} steps",
+                                 n_in, n_out, T));
+  }
+  const int64_t n = T - n_in + 1;
+  Supervised s{Tensor({n, n_in, F}), Tensor({n, n_out, F})};
+  for (int64_t i = 0; i < n && F > 0; ++i) {
+    const float* src = encoded.data() + i * F;
+    std::memcpy(s.x.data() + i * n_in * F, src, static_cast<size_t>(n_in * F) * sizeof(float));
+    std::memcpy(s.y.data() + i * n_out * F, src, static_cast<size_t>(n_out * F) * sizeof(float));
+  }
+  return s;
+}
+
+}  // namespace seqnet::data
