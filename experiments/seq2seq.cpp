@@ -65,7 +65,8 @@ std::string show(const std::vector<int64_t>& v) {
 
 Result seq2seq(Context& ctx) {
   const int64_t n_features = 50 + 1, n_steps_in = 6, n_steps_out = 3, units = 128;
-  const int64_t n_samples = ctx.quick ? 20000 : 100000;
+  // Quick: 40,000 samples decode 45-50% of new sequences exactly (20,000 only 0-2%).
+  const int64_t n_samples = ctx.quick ? 40000 : 100000;
   auto [train, infenc, infdec] = define_models(n_features, n_features, units);
   train.compile({.optimizer = "adam", .loss = "categorical_crossentropy", .metrics = {"acc"}});
   train.summary(ctx.out());
