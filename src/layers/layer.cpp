@@ -85,11 +85,18 @@ std::vector<Tensor> Layer::forward(const std::vector<Tensor>& inputs, const Call
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (inputs[i].empty()) fail_value(fmt::format("input {} is an empty tensor", i));
   }
-  if (!built_) {
+  {
+    // Validate the inputs on every call, not only the first (which also
+    // builds): a built layer must still reject a wrong input count or rank
+    // with a message naming it, before forward_impl indexes anything.
     std::vector<Shape> shapes;
     shapes.reserve(inputs.size());
     for (const auto& t : inputs) shapes.push_back(t.shape());
-    compute_output_shapes(shapes);
+    if (!built_) {
+      compute_output_shapes(shapes);
+    } else {
+      infer_shapes(shapes);
+    }
   }
   if (!args.mask.empty()) {
     const Shape& s0 = inputs.at(0).shape();

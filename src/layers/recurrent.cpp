@@ -13,6 +13,18 @@ namespace seqnet::layers {
 
 namespace {
 
+// Whether step s of sequence b outputs zeros instead of its state Hs[s+1].
+// Keras: a masked step outputs the previous *output* (zeros with
+// zero_output_for_mask), and the previous output before a sequence's first
+// real step is zero, not the initial state. `seen_real` tracks, for steps
+// visited in processing order, whether a real step has occurred.
+bool zero_output_at(const RecurrentCache& c, bool zero_output_for_mask, int64_t b, int64_t s, bool& seen_real) {
+  if (!c.has_mask) return false;
+  const bool real = c.M[s * c.B + b] != 0.0f;
+  seen_real = seen_real || real;
+  return !seen_real || (zero_output_for_mask && !real);
+}
+
 Tensor dropout_mask(int64_t rows, int64_t cols, float rate) {
   Tensor m = Tensor::uninitialized({rows, cols});
   Generator& g = global_generator();
@@ -201,22 +213,23 @@ std::vector<Tensor> Recurrent::forward_impl(const std::vector<Tensor>& in, const
 
   // Outputs.
   std::vector<Tensor> out;
-  const bool zero_masked = config_.zero_output_for_mask && c.has_mask;
+  const bool zero_masked = config_.zero_output_for_mask;
   if (config_.return_sequences) {
     Tensor y = Tensor::uninitialized({B, T, H});
     ops::swap_axes01(c.Hs.data() + B * H, y.data(), T, B, H, false);  // (T, B, H) -> (B, T, H)
-    if (zero_masked) {
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t s = 0; s < T; ++s)
-          if (c.M[s * B + b] == 0.0f) std::fill_n(y.data() + (b * T + s) * H, H, 0.0f);
+    for (int64_t b = 0; b < B && c.has_mask; ++b) {
+      bool seen_real = false;
+      for (int64_t s = 0; s < T; ++s)
+        if (zero_output_at(c, zero_masked, b, s, seen_real)) std::fill_n(y.data() + (b * T + s) * H, H, 0.0f);
     }
     out.push_back(y);
   } else {
     Tensor y = Tensor::uninitialized({B, H});
     std::copy_n(c.Hs.data() + T * B * H, B * H, y.data());
-    if (zero_masked && T > 0) {
-      for (int64_t b = 0; b < B; ++b)
-        if (c.M[(T - 1) * B + b] == 0.0f) std::fill_n(y.data() + b * H, H, 0.0f);
+    for (int64_t b = 0; b < B && c.has_mask; ++b) {
+      bool seen_real = false, zero = false;
+      for (int64_t s = 0; s < T; ++s) zero = zero_output_at(c, zero_masked, b, s, seen_real);
+      if (zero) std::fill_n(y.data() + b * H, H, 0.0f);
     }
     out.push_back(y);
   }
@@ -269,20 +282,24 @@ std::vector<Tensor> Recurrent::backward_impl(const std::vector<Tensor>& dout, Ca
       }
     }
   }
-  const bool zero_masked = config_.zero_output_for_mask && c.has_mask;
+  const bool zero_masked = config_.zero_output_for_mask;
   Tensor dseq;  // (B, T, H) gradient of the sequence output, masked when needed
   if (have_dout && config_.return_sequences) {
     dseq = dout[0];
-    if (zero_masked) {
+    if (c.has_mask) {
       dseq = dout[0].clone();
-      for (int64_t b = 0; b < B; ++b)
+      for (int64_t b = 0; b < B; ++b) {
+        bool seen_real = false;
         for (int64_t s = 0; s < T; ++s)
-          if (c.M[s * B + b] == 0.0f) std::fill_n(dseq.data() + (b * T + s) * H, H, 0.0f);
+          if (zero_output_at(c, zero_masked, b, s, seen_real)) std::fill_n(dseq.data() + (b * T + s) * H, H, 0.0f);
+      }
     }
   } else if (have_dout && T > 0) {
-    // Last output only: it is the state after the last step.
+    // Last output only: the state after the last step, unless it is zero.
     for (int64_t b = 0; b < B; ++b) {
-      if (zero_masked && c.M[(T - 1) * B + b] == 0.0f) continue;
+      bool seen_real = false, zero = false;
+      for (int64_t s = 0; s < T && c.has_mask; ++s) zero = zero_output_at(c, zero_masked, b, s, seen_real);
+      if (zero) continue;
       ops::axpy(H, 1.0f, dout[0].data() + b * H, c.dh.data() + b * H);
     }
   }

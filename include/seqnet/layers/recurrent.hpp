@@ -14,7 +14,9 @@
 //
 // Masks: a masked step (mask 0) leaves the states unchanged and its output
 // repeats the previous output (or is zero with zero_output_for_mask, which
-// Bidirectional sets when it returns sequences, as Keras does).
+// Bidirectional sets when it returns sequences, as Keras does). As in Keras,
+// the previous output before a sequence's first real step is zero, not the
+// initial state (seen with go_backwards over post-padded sequences).
 // Dropout: one input mask (B, I) and one recurrent mask (B, H) per call,
 // fixed over all time steps (Gal & Ghahramani; seed 04), drawn from the
 // global generator in training only.
