@@ -93,7 +93,11 @@ Result attention(Context& ctx) {
   r.details["accuracies"] = runs;
   r.details["repeats"] = repeats;
   r.details["updates"] = updates;
-  r.details["tutorial"] = "baseline 23.1%, attention 95.7%";
+  r.tutorial = "mean accuracy over 10 repeats: baseline 23.1%, attention 95.7%";
+  r.ours = fmt::format("mean accuracy over {} repeats: baseline {:.1f}%, attention {:.1f}%", repeats,
+                       100.0 * r.metrics["baseline_mean_accuracy"].get<double>(),
+                       100.0 * r.metrics["attention_mean_accuracy"].get<double>());
+  if (ctx.quick) r.notes = fmt::format("Quick mode: {} repeats of {} updates.", repeats, updates);
   return r;
 }
 

@@ -7,6 +7,7 @@
 // prediction 0.163 0.288 ... 0.889 (errors of about 0.01).
 
 #include <fmt/format.h>
+#include <seqnet/plot.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <cmath>
@@ -68,6 +69,15 @@ Result autoencoder(Context& ctx) {
   r.details["reconstruction"] = yhat[0].to_vector();
   r.details["prediction"] = yhat[1].to_vector();
   r.details["encoder_output"] = code.to_vector();
+  r.tutorial = "reconstruction 0.107 0.203 ... 0.900, prediction 0.163 0.288 ... 0.889; a 100-element code";
+  r.ours = fmt::format("reconstruction {:.3f} {:.3f} ... {:.3f}, prediction {:.3f} {:.3f} ... {:.3f} (mse {:.1e}, {:.1e}); "
+                       "a {}-element code",
+                       yhat[0][0], yhat[0][1], yhat[0][n_in - 1], yhat[1][0], yhat[1][1], yhat[1][n_out - 1],
+                       r.metrics["reconstruction_mse"].get<double>(), r.metrics["prediction_mse"].get<double>(),
+                       code.dim(1));
+  save_chart(ctx, r, "autoencoder_loss",
+             {.title = "composite LSTM autoencoder: loss per epoch", .ylabel = "mse",
+              .series = {{"loss", h["loss"]}}, .log_y = true});
   return r;
 }
 

@@ -10,6 +10,10 @@
 #include <string>
 #include <vector>
 
+namespace seqnet {
+struct LineChart;
+}
+
 namespace seqnet::experiments {
 
 struct Context {
@@ -21,6 +25,8 @@ struct Context {
   int verbose = 1;
   // Where the experiment prints its summaries and results (null: stdout).
   std::ostream* log = nullptr;
+  // Directory for charts (and the JSON records); empty = no files.
+  std::string out_dir{};
   std::ostream& out() const;
 };
 
@@ -29,12 +35,31 @@ struct Result {
   nlohmann::ordered_json metrics = nlohmann::ordered_json::object();
   // Anything else worth keeping (tables, sample predictions).
   nlohmann::ordered_json details = nlohmann::ordered_json::object();
+  // One report row: the tutorial's figure and ours, in words.
+  std::string tutorial{};
+  std::string ours{};
+  // How the run differs from the tutorial's configuration, if it does.
+  std::string notes{};
+  // Chart files written into Context::out_dir (PNG names, relative).
+  std::vector<std::string> charts{};
 };
+
+// Saves a line chart as out_dir/<name>.{png,svg,csv,gp} when the context has
+// an out_dir, and records it in the result. No-op without out_dir.
+void save_chart(const Context& ctx, Result& r, const std::string& name, const seqnet::LineChart& chart);
+
+// Writes out_dir/report.md from the records run() returned: one row per
+// experiment with the tutorial's figure, ours and the wall time, then each
+// experiment's notes, tables and charts.
+void write_report(const std::vector<nlohmann::ordered_json>& records, const std::string& out_dir);
 
 struct Experiment {
   std::string name;
   std::string description;
   std::function<Result(Context&)> run;
+  // Checks what the experiment needs beyond the library (a data set) and
+  // throws seqnet::Error saying how to install it; null when nothing.
+  std::function<void()> check{};
 };
 
 // Every experiment, in report order.
@@ -57,5 +82,9 @@ Result return_states(Context& ctx);
 Result autoencoder(Context& ctx);
 Result attention(Context& ctx);
 Result exploding_gradients(Context& ctx);
+Result bidirectional(Context& ctx);
+Result echo(Context& ctx);
+Result text_classification(Context& ctx);
+void text_classification_check();
 
 }  // namespace seqnet::experiments

@@ -8,6 +8,7 @@
 // weight norm, the tutorial's other remedy.
 
 #include <fmt/format.h>
+#include <seqnet/plot.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <cmath>
@@ -120,6 +121,26 @@ Result exploding_gradients(Context& ctx) {
   }
   r.details["loss_curves"] = curves;
   r.details["timesteps"] = T;
+  std::vector<PlotSeries> series;
+  for (const auto& [k, v] : curves.items()) {
+    std::vector<double> y;
+    for (const auto& e : v) y.push_back(e.is_null() ? std::numeric_limits<double>::quiet_NaN() : e.get<double>());
+    series.push_back({k, y});
+  }
+  save_chart(ctx, r, "exploding_gradients_loss",
+             {.title = "SimpleRNN(relu) over 100 steps: loss per epoch (missing = NaN)", .ylabel = "mse",
+              .series = series, .log_y = true});
+  r.tutorial = "no figures: unclipped gradients explode (NaN loss); clipnorm=1.0 / clipvalue=0.5 and L2 penalties help";
+  auto loss_str = [&](const char* k) {
+    const auto& v = r.metrics[std::string(k) + "_final_loss"];
+    return v.is_null() ? std::string("NaN") : fmt::format("{:.2e}", v.get<double>());
+  };
+  r.ours = fmt::format("no clipping: {} (loss {}); clipnorm 1.0: loss {}; clipvalue 0.5: loss {}; "
+                       "L2(0.01) kernel norm {:.3f} vs {:.3f} without",
+                       r.metrics["no_clipping_diverged"].get<bool>() ? "diverged" : "did not diverge",
+                       loss_str("no_clipping"), loss_str("clipnorm_1.0"), loss_str("clipvalue_0.5"),
+                       r.metrics["clipnorm_1.0_l2_0.01_kernel_norm"].get<double>(),
+                       r.metrics["clipnorm_1.0_kernel_norm"].get<double>());
   return r;
 }
 

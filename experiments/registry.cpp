@@ -18,6 +18,10 @@ const std::vector<Experiment>& all() {
       {"seq2seq", "seed 02: encoder-decoder LSTM with teacher forcing and inference models", seq2seq},
       {"autoencoder", "seed 02: composite LSTM autoencoder and its standalone encoder", autoencoder},
       {"attention", "seed 02: encoder-decoder baseline against the Bahdanau AttentionDecoder", attention},
+      {"bidirectional", "seed 03: LSTM, reversed LSTM and Bidirectional LSTM on cumulative-sum labels", bidirectional},
+      {"echo", "seed 05: echoing whole and partial windows with stateful LSTMs", echo},
+      {"text-classification", "seed 04: Embedding + SimpleRNN/LSTM/GRU models on the SpamAssassin mail corpus",
+       text_classification, text_classification_check},
       {"exploding-gradients", "seeds 02/04: a relu SimpleRNN diverging without clipping, trained with it",
        exploding_gradients},
   };
@@ -36,7 +40,14 @@ std::string names() {
   return s;
 }
 
+void save_chart(const Context& ctx, Result& r, const std::string& name, const LineChart& chart) {
+  if (ctx.out_dir.empty()) return;
+  save_line_chart(chart, ctx.out_dir + "/" + name);
+  r.charts.push_back(name + ".png");
+}
+
 nlohmann::ordered_json run(const Experiment& e, Context& ctx, const std::string& out_dir) {
+  ctx.out_dir = out_dir;
   std::ostream& os = ctx.out();
   os << "=== " << e.name << (ctx.quick ? " (quick)" : "") << ": " << e.description << "\n";
   set_seed(ctx.seed);
@@ -48,6 +59,10 @@ nlohmann::ordered_json run(const Experiment& e, Context& ctx, const std::string&
   j["experiment"] = e.name;
   j["metrics"] = r.metrics;
   j["details"] = r.details;
+  j["tutorial"] = r.tutorial;
+  j["ours"] = r.ours;
+  j["notes"] = r.notes;
+  j["charts"] = r.charts;
   j["wall_seconds"] = secs;
   j["seed"] = ctx.seed;
   j["quick"] = ctx.quick;

@@ -68,6 +68,9 @@ Result return_states(Context& ctx) {
   r.details["return_sequences"] = seq.to_vector();
   r.details["return_state"] = {st[0].to_vector(), st[1].to_vector(), st[2].to_vector()};
   r.details["return_sequences_and_state"] = {both[0].to_vector(), both[1].to_vector(), both[2].to_vector()};
+  r.tutorial = "the last element of the sequence equals state_h; return_state gives [h, h, c]";
+  r.ours = fmt::format("last element == state_h: {}; output == state_h: {}; same c in both: {}",
+                       last_is_h ? "yes" : "no", state_h_is_output ? "yes" : "no", same_cell ? "yes" : "no");
   return r;
 }
 

@@ -102,6 +102,10 @@ Result seq2seq(Context& ctx) {
   r.details["samples"] = n_samples;
   r.details["tutorial_test_accuracy"] = "100%";
   r.details["examples"] = examples;
+  r.tutorial = "100% of 100 new sequences; training loss 0.6344, acc 0.7968";
+  r.ours = fmt::format("{:.0f}% of 100 new sequences; training loss {:.4f}, acc {:.4f}", 100.0 * acc,
+                       h["loss"].back(), h["acc"].back());
+  if (ctx.quick) r.notes = fmt::format("Quick mode: {} training samples instead of 100,000.", n_samples);
   return r;
 }
 

@@ -35,14 +35,20 @@ int cmd_run(const std::vector<std::string>& names_in, bool quick, uint64_t seed,
     }
     todo.push_back(e);
   }
-  if (!out_dir.empty()) seqnet::ensure_writable_directory(out_dir);  // before any training
+  // Everything that can fail before training is checked first.
+  if (!out_dir.empty()) seqnet::ensure_writable_directory(out_dir);
+  for (const auto* e : todo)
+    if (e->check) e->check();
+  std::vector<nlohmann::ordered_json> records;
   for (const auto* e : todo) {
     ex::Context ctx;
     ctx.quick = quick;
     ctx.seed = seed;
     ctx.verbose = verbose;
-    ex::run(*e, ctx, out_dir);
+    records.push_back(ex::run(*e, ctx, out_dir));
+    if (!out_dir.empty()) ex::write_report(records, out_dir);  // kept current after each experiment
   }
+  if (!out_dir.empty()) std::printf("report: %s/report.md\n", out_dir.c_str());
   return 0;
 }
 
