@@ -21,11 +21,18 @@ build: configure
 test: build
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
+# The main job: every seed experiment, with DIR/report.md and charts.
+OUT ?= out
 run: build
-	$(BUILD_DIR)/examples/train_lstm
+	$(BUILD_DIR)/tools/seqnet/seqnet run all --out $(OUT) --verbose 2
 
 bench: build
-	$(BUILD_DIR)/bench/seqnet_bench
+	@if /usr/bin/python3 -c "import torch" >/dev/null 2>&1; then \
+	  /usr/bin/python3 bench/compare.py --bench $(BUILD_DIR)/bench/seqnet_bench $(BENCH_ARGS); \
+	else \
+	  echo "bench: python3-torch not installed (scripts/install-deps --with-torch); timing seqnet only"; \
+	  $(BUILD_DIR)/bench/seqnet_bench; \
+	fi
 
 clean:
 	rm -rf $(BUILD_DIR)
