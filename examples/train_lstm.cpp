@@ -28,7 +28,7 @@ void make_batch(Generator& g, Tensor& x, Tensor& y) {
   }
 }
 
-struct Adam {
+struct HandAdam {
   float lr = 0.01f, b1 = 0.9f, b2 = 0.999f, eps = 1e-7f;
   int t = 0;
   std::vector<Tensor> m, v;
@@ -61,7 +61,7 @@ int main() {
   auto lstm_cache = lstm.make_cache();
   auto dense_cache = dense.make_cache();
   Generator data(7);
-  Adam adam;
+  HandAdam adam;
   const auto start = std::chrono::steady_clock::now();
   std::printf("LSTM(32) -> Dense(%lld, softmax): remember the first of %lld tokens\n",
               static_cast<long long>(kClasses), static_cast<long long>(kSteps));

@@ -313,7 +313,8 @@ std::vector<Tensor> Recurrent::backward_impl(const std::vector<Tensor>& dout, Ca
 
   // Input gradient: dX = dZ . kernel^T in processing order, then back to
   // (B, T, I) in input order with the input dropout mask.
-  Tensor dXtm = Tensor::uninitialized({T, B, I});
+  ensure_shape(c.dX, {T, B, I});
+  Tensor& dXtm = c.dX;
   ops::gemm(false, true, T * B, I, G * H, 1.0f, c.dZ.data(), G * H, kernel_->value.data(), G * H, 0.0f, dXtm.data(), I);
   if (c.in_drop) {
     for (int64_t s = 0; s < T; ++s)

@@ -92,6 +92,26 @@ void activate(Act a, const float* x, float* y, int64_t n) {
   }
 }
 
+void activate_rows(Act a, float* data, int64_t rows, int64_t cols, int64_t ld) {
+  if (ld == cols) {
+    activate(a, data, data, rows * cols);
+    return;
+  }
+  // Column-major view of the block: `cols` contiguous floats per row.
+  using Block = Eigen::Map<Eigen::ArrayXXf, Eigen::Unaligned, Eigen::OuterStride<>>;
+  Block X(data, cols, rows, Eigen::OuterStride<>(ld));
+  switch (a) {
+    case Act::Tanh:
+      X = X.tanh();
+      return;
+    case Act::Sigmoid:
+      X = (1.0f + (-X).exp()).inverse();
+      return;
+    default:
+      for (int64_t r = 0; r < rows; ++r) activate(a, data + r * ld, data + r * ld, cols);
+  }
+}
+
 void activate_backward(Act a, const float* y, const float* dy, float* dx, int64_t n) {
   ConstArrayMap Y(y, n), DY(dy, n);
   ArrayMap DX(dx, n);

@@ -30,10 +30,78 @@ inline void write_dropped(const float* rec_mask, float* h_dropped, const float* 
   for (int64_t j = 0; j < H; ++j) d[j] = hr[j] * m[j];
 }
 
+// Whether a kernel can use the fused paths with the derivatives inlined:
+// the Keras defaults (tanh cell activation, sigmoid gates).
+inline bool default_acts(Act act, Act rec_act) { return act == Act::Tanh && rec_act == Act::Sigmoid; }
+
+// One LSTM row of backward with tanh/sigmoid, in a single vectorizable pass.
+// (GCC 12 vectorizes this only with restrict-qualified parameters.)
+template <bool HasDout>
+void lstm_backward_row(int64_t H, float* __restrict dh, float* __restrict dc, float* __restrict dz,
+                       const float* __restrict dout, const float* __restrict z, const float* __restrict tc,
+                       const float* __restrict cp) {
+  for (int64_t j = 0; j < H; ++j) {
+    float d = dh[j];
+    if constexpr (HasDout) d += dout[j];
+    const float i = z[j], f = z[H + j], g = z[2 * H + j], o = z[3 * H + j], t = tc[j];
+    const float dct = dc[j] + d * o * (1.0f - t * t);
+    dz[j] = dct * g * i * (1.0f - i);
+    dz[H + j] = dct * cp[j] * f * (1.0f - f);
+    dz[2 * H + j] = dct * i * (1.0f - g * g);
+    dz[3 * H + j] = d * t * o * (1.0f - o);
+    dc[j] = dct * f;
+    dh[j] = 0.0f;
+  }
+}
+
+// One GRU (reset_after) row of backward with tanh/sigmoid.
+template <bool HasDout>
+void gru_backward_row(int64_t H, float* __restrict dh, float* __restrict dx, float* __restrict di,
+                      const float* __restrict dout, const float* __restrict x, const float* __restrict ih,
+                      const float* __restrict hp) {
+  for (int64_t j = 0; j < H; ++j) {
+    float d = dh[j];
+    if constexpr (HasDout) d += dout[j];
+    const float zz = x[j], r = x[H + j], hh = x[2 * H + j];
+    const float dz = d * (hp[j] - hh) * zz * (1.0f - zz);
+    const float dhh = d * (1.0f - zz) * (1.0f - hh * hh);
+    const float dr = dhh * ih[j] * r * (1.0f - r);
+    dx[j] = dz;
+    dx[H + j] = dr;
+    dx[2 * H + j] = dhh;
+    di[j] = dz;
+    di[H + j] = dr;
+    di[2 * H + j] = dhh * r;
+    dh[j] = d * zz;
+  }
+}
+
 }  // namespace
 
 void lstm_step_forward(const LstmStepForward& a) {
   const int64_t H = a.H;
+  if (a.mask == nullptr) {
+    // Whole-block passes: gate activations over all rows, then the cell.
+    const int64_t B = a.B, G = 4 * H;
+    activate_rows(a.rec_act, a.z, B, 2 * H, G);          // i, f
+    activate_rows(a.act, a.z + 2 * H, B, H, G);          // g
+    activate_rows(a.rec_act, a.z + 3 * H, B, H, G);      // o
+    for (int64_t b = 0; b < B; ++b) {
+      const float* __restrict z = a.z + b * G;
+      const float* __restrict cp = a.c_prev + b * H;
+      float* __restrict c = a.c + b * H;
+      for (int64_t j = 0; j < H; ++j) c[j] = z[H + j] * cp[j] + z[j] * z[2 * H + j];
+    }
+    activate(a.act, a.c, a.tc, B * H);
+    for (int64_t b = 0; b < B; ++b) {
+      const float* __restrict zo = a.z + b * G + 3 * H;
+      const float* __restrict tc = a.tc + b * H;
+      float* __restrict h = a.h + b * H;
+      for (int64_t j = 0; j < H; ++j) h[j] = zo[j] * tc[j];
+      write_dropped(a.rec_mask, a.h_dropped, a.h, b, H);
+    }
+    return;
+  }
   for (int64_t b = 0; b < a.B; ++b) {
     const float* cp = a.c_prev + b * H;
     float* h = a.h + b * H;
@@ -67,6 +135,15 @@ void lstm_step_backward(const LstmStepBackward& a) {
     float* dc = a.dc + b * H;
     float* dz = a.dz + b * 4 * H;
     const float* dout_row = a.dout != nullptr ? a.dout + b * a.dout_ld : nullptr;
+    if (!masked(a.mask, b) && default_acts(a.act, a.rec_act)) {
+      const float* z = a.z + b * 4 * H;
+      if (dout_row != nullptr) {
+        lstm_backward_row<true>(H, dh, dc, dz, dout_row, z, a.tc + b * H, a.c_prev + b * H);
+      } else {
+        lstm_backward_row<false>(H, dh, dc, dz, nullptr, z, a.tc + b * H, a.c_prev + b * H);
+      }
+      continue;
+    }
     total_grad(dh, dh, dout_row, H);
     if (masked(a.mask, b)) {
       // State carried unchanged: dh and dc pass to the previous step as they are.
@@ -106,6 +183,37 @@ void lstm_step_backward(const LstmStepBackward& a) {
 
 void gru_step_forward(const GruStepForward& a) {
   const int64_t H = a.H;
+  if (a.mask == nullptr) {
+    const int64_t B = a.B, G = 3 * H;
+    for (int64_t b = 0; b < B; ++b) {
+      float* __restrict x = a.x + b * G;
+      const float* __restrict in = a.inner + b * G;
+      float* __restrict ih = a.inner_h + b * H;
+      if (a.rec_bias != nullptr) {
+        const float* __restrict rb = a.rec_bias;
+        for (int64_t j = 0; j < 2 * H; ++j) x[j] += in[j] + rb[j];
+        for (int64_t j = 0; j < H; ++j) ih[j] = in[2 * H + j] + rb[2 * H + j];
+      } else {
+        for (int64_t j = 0; j < 2 * H; ++j) x[j] += in[j];
+        for (int64_t j = 0; j < H; ++j) ih[j] = in[2 * H + j];
+      }
+    }
+    activate_rows(a.rec_act, a.x, B, 2 * H, G);  // z, r
+    for (int64_t b = 0; b < B; ++b) {
+      float* __restrict x = a.x + b * G;
+      const float* __restrict ih = a.inner_h + b * H;
+      for (int64_t j = 0; j < H; ++j) x[2 * H + j] += x[H + j] * ih[j];
+    }
+    activate_rows(a.act, a.x + 2 * H, B, H, G);  // hh
+    for (int64_t b = 0; b < B; ++b) {
+      const float* __restrict x = a.x + b * G;
+      const float* __restrict hp = a.h_prev + b * H;
+      float* __restrict h = a.h + b * H;
+      for (int64_t j = 0; j < H; ++j) h[j] = x[j] * hp[j] + (1.0f - x[j]) * x[2 * H + j];
+      write_dropped(a.rec_mask, a.h_dropped, a.h, b, H);
+    }
+    return;
+  }
   for (int64_t b = 0; b < a.B; ++b) {
     const float* hp = a.h_prev + b * H;
     float* h = a.h + b * H;
@@ -142,6 +250,15 @@ void gru_step_backward(const GruStepBackward& a) {
     float* dx = a.dx + b * 3 * H;
     float* di = a.dinner + b * 3 * H;
     const float* dout_row = a.dout != nullptr ? a.dout + b * a.dout_ld : nullptr;
+    if (!masked(a.mask, b) && default_acts(a.act, a.rec_act)) {
+      const float* x = a.x + b * 3 * H;
+      if (dout_row != nullptr) {
+        gru_backward_row<true>(H, dh, dx, di, dout_row, x, a.inner_h + b * H, a.h_prev + b * H);
+      } else {
+        gru_backward_row<false>(H, dh, dx, di, nullptr, x, a.inner_h + b * H, a.h_prev + b * H);
+      }
+      continue;
+    }
     total_grad(dh, dh, dout_row, H);
     if (masked(a.mask, b)) {
       std::fill_n(dx, 3 * H, 0.0f);
@@ -256,6 +373,12 @@ void gru_v1_step_backward_stage2(const GruV1StepBackward& a) {
 
 void rnn_step_forward(const RnnStepForward& a) {
   const int64_t H = a.H;
+  if (a.mask == nullptr) {
+    activate(a.act, a.z, a.h, a.B * H);
+    if (a.rec_mask != nullptr)
+      for (int64_t b = 0; b < a.B; ++b) write_dropped(a.rec_mask, a.h_dropped, a.h, b, H);
+    return;
+  }
   for (int64_t b = 0; b < a.B; ++b) {
     float* h = a.h + b * H;
     if (masked(a.mask, b)) {

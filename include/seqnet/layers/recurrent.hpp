@@ -179,6 +179,7 @@ struct RecurrentCache : Cache {
   // backward
   Tensor dZ;    // (T, B, G*H) pre-activation gradients (input side)
   Tensor dR;    // (T, B, G*H) recurrent GEMM output gradients (GRU); else unused
+  Tensor dX;     // (T, B, I) input gradient in processing order
   Tensor dh, dc;  // (B, H)
   Tensor dtmp;    // (B, H) scratch
   int num_state_inputs = 0;

@@ -37,6 +37,11 @@ void activate(Act a, const float* x, float* y, int64_t n);
 // REQUIRES: is_elementwise(a).
 void activate_backward(Act a, const float* y, const float* dy, float* dx, int64_t n);
 
+// In place over a strided block: `rows` rows of `cols` floats, row r at
+// data + r * ld (one gate's columns of a (B, G*H) pre-activation block).
+// REQUIRES: is_elementwise(a).
+void activate_rows(Act a, float* data, int64_t rows, int64_t cols, int64_t ld);
+
 // Softmax of each row of a (rows, cols) row-major array; x and y may alias.
 void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols);
 // dx = y * (dy - rowsum(dy * y)) for each row; dy and dx may alias.

@@ -21,7 +21,12 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 // The same on strided views: C = alpha * op(A) * op(B) + beta * C.
 void gemm(bool trans_a, bool trans_b, float alpha, const MatView& A, const MatView& B, float beta, const MatView& C);
 
-// Threads used by BLAS (default: all cores). n <= 0 restores the default.
+// The most threads a product may use. Default: OpenBLAS's default
+// (OPENBLAS_NUM_THREADS or OMP_NUM_THREADS when set, else all cores);
+// n <= 0 restores it. Products of at most 4 rows run in Eigen and products of
+// up to 2^26 multiply-adds on one thread (the per-step products of recurrent
+// layers): splitting those across threads costs more than it saves.
+// Not thread-safe: set it before training, from one thread.
 void set_num_threads(int n);
 int num_threads();
 
