@@ -106,6 +106,16 @@ Result seq2seq(Context& ctx) {
   r.ours = fmt::format("{:.0f}% of 100 new sequences; training loss {:.4f}, acc {:.4f}", 100.0 * acc,
                        h["loss"].back(), h["acc"].back());
   if (ctx.quick) r.notes = fmt::format("Quick mode: {} training samples instead of 100,000.", n_samples);
+  if (!ctx.out_dir.empty()) {
+    // The three models as model files: `seqnet predict` runs them.
+    const std::vector<std::pair<std::string, Model*>> files{
+        {"seq2seq_train.safetensors", &train}, {"seq2seq_encoder.safetensors", &infenc},
+        {"seq2seq_decoder.safetensors", &infdec}};
+    for (const auto& [file, model] : files) {
+      model->save(ctx.out_dir + "/" + file);
+      r.details["model_files"].push_back(file);
+    }
+  }
   return r;
 }
 

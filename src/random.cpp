@@ -3,6 +3,8 @@
 #include <cmath>
 #include <numbers>
 
+#include "seqnet/error.hpp"
+
 namespace seqnet {
 
 namespace {
@@ -81,6 +83,24 @@ std::vector<int64_t> Generator::permutation(int64_t n) {
     std::swap(p[i], p[j]);
   }
   return p;
+}
+
+GeneratorState Generator::state() const {
+  GeneratorState st;
+  for (int i = 0; i < 4; ++i) st.s[i] = s_[i];
+  st.have_spare = have_spare_;
+  st.spare = spare_;
+  return st;
+}
+
+void Generator::set_state(const GeneratorState& st) {
+  if ((st.s[0] | st.s[1] | st.s[2] | st.s[3]) == 0) {
+    throw ValueError("Generator::set_state: the all-zero state is not a valid xoshiro256** state");
+  }
+  if (!std::isfinite(st.spare)) throw ValueError("Generator::set_state: the spare normal draw is not finite");
+  for (int i = 0; i < 4; ++i) s_[i] = st.s[i];
+  have_spare_ = st.have_spare;
+  spare_ = st.have_spare ? st.spare : 0.0;
 }
 
 Generator& global_generator() {

@@ -149,7 +149,9 @@ TEST(Experiments, BidirectionalQuickLearnsFaster) {
   std::ostringstream log;
   const auto m = run_quick("bidirectional", log)["metrics"];
   for (const auto& [k, v] : m.items()) {
-    if (k.find("test_accuracy") != std::string::npos) EXPECT_GT(v.get<double>(), 0.80) << k << "\n" << log.str();
+    if (k.find("test_accuracy") != std::string::npos) {
+      EXPECT_GT(v.get<double>(), 0.80) << k << "\n" << log.str();
+    }
   }
   EXPECT_LT(m["bilstm_concat_final_loss"].get<double>(), m["lstm_forward_final_loss"].get<double>()) << log.str();
 }

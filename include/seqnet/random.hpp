@@ -10,10 +10,21 @@
 // Thread safety: the global generator is not synchronized; draw from one
 // thread at a time.
 
+#include <array>
 #include <cstdint>
 #include <vector>
 
 namespace seqnet {
+
+// The complete state of a Generator: the four xoshiro256** words and the
+// spare normal draw of Box-Muller. Restoring it continues the exact sequence
+// of draws (model files keep it so that training resumes bit-identically).
+struct GeneratorState {
+  std::array<uint64_t, 4> s{};
+  bool have_spare = false;
+  double spare = 0.0;
+  bool operator==(const GeneratorState&) const = default;
+};
 
 class Generator {
  public:
@@ -33,6 +44,13 @@ class Generator {
   double truncated_normal();
   // A random permutation of 0..n-1 (Fisher-Yates).
   std::vector<int64_t> permutation(int64_t n);
+
+  // The generator's state; set_state(state()) changes nothing.
+  GeneratorState state() const;
+  // Continues from `state`. Throws ValueError when all four words are zero
+  // (a state xoshiro256** never reaches and cannot leave) or the spare is
+  // not finite.
+  void set_state(const GeneratorState& state);
 
  private:
   uint64_t s_[4];

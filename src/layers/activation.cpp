@@ -1,4 +1,5 @@
 #include "seqnet/layers/activation.hpp"
+#include "seqnet/layers/serialization.hpp"
 
 #include <fmt/format.h>
 
@@ -35,6 +36,18 @@ std::vector<Tensor> Activation::backward_impl(const std::vector<Tensor>& dout, C
   if (!has_grad(dout[0], c.y.shape(), 0)) return {dx};
   ops::activate_backward(act_, c.y, dout[0], dx);
   return {dx};
+}
+
+}  // namespace seqnet::layers
+
+// ---------------------------------------------------------------- config
+
+namespace seqnet::layers {
+
+nlohmann::json Activation::get_config() const {
+  nlohmann::json c = base_layer_config(*this);
+  c["activation"] = ops::activation_name(act_);
+  return c;
 }
 
 }  // namespace seqnet::layers

@@ -1,4 +1,5 @@
 #include "seqnet/layers/attention_decoder.hpp"
+#include "seqnet/layers/serialization.hpp"
 
 #include <fmt/format.h>
 
@@ -386,6 +387,26 @@ std::vector<Tensor> AttentionDecoder::backward_impl(const std::vector<Tensor>& d
   ops::add_column_sums(c.dUX.data(), B * T, U, U, b_a_->grad.data());
   mm_bt(c.dUX.data(), U_a_->value.data(), dx.data(), B * T, U, I);
   return {dx};
+}
+
+}  // namespace seqnet::layers
+
+// ---------------------------------------------------------------- config
+
+namespace seqnet::layers {
+
+nlohmann::json AttentionDecoder::get_config() const {
+  nlohmann::json c = base_layer_config(*this);
+  c["units"] = units_;
+  c["output_dim"] = output_dim_;
+  c["activation"] = ops::activation_name(act_);
+  c["return_probabilities"] = options_.return_probabilities;
+  c["kernel_initializer"] = initializer_to_keras(options_.kernel_initializer);
+  c["recurrent_initializer"] = initializer_to_keras(options_.recurrent_initializer);
+  c["bias_initializer"] = initializer_to_keras(options_.bias_initializer);
+  c["kernel_regularizer"] = regularizer_to_keras(options_.kernel_regularizer);
+  c["bias_regularizer"] = regularizer_to_keras(options_.bias_regularizer);
+  return c;
 }
 
 }  // namespace seqnet::layers

@@ -1,4 +1,5 @@
 #include "seqnet/layers/bidirectional.hpp"
+#include "seqnet/layers/serialization.hpp"
 
 #include <fmt/format.h>
 
@@ -240,6 +241,32 @@ std::vector<Tensor> Bidirectional::backward_impl(const std::vector<Tensor>& dout
   for (size_t i = 1; i < gf.size(); ++i) dinputs.push_back(gf[i]);
   for (size_t i = 1; i < gb.size(); ++i) dinputs.push_back(gb[i]);
   return dinputs;
+}
+
+}  // namespace seqnet::layers
+
+// ---------------------------------------------------------------- config
+
+namespace seqnet::layers {
+
+nlohmann::json Bidirectional::get_config() const {
+  nlohmann::json c = base_layer_config(*this);
+  // Keras keeps the wrapped layer as the user gave it: its own name, without
+  // the zero_output_for_mask that the two directions get.
+  nlohmann::json inner = forward_->get_config();
+  const std::string& fname = forward_->name();
+  inner["name"] = fname.rfind("forward_", 0) == 0 ? fname.substr(8) : fname;
+  inner.erase("zero_output_for_mask");
+  c["layer"] = {{"class_name", forward_->class_name()}, {"config", inner}};
+  switch (mode_) {
+    case MergeMode::Concat: c["merge_mode"] = "concat"; break;
+    case MergeMode::Sum: c["merge_mode"] = "sum"; break;
+    case MergeMode::Mul: c["merge_mode"] = "mul"; break;
+    case MergeMode::Ave: c["merge_mode"] = "ave"; break;
+    case MergeMode::None: c["merge_mode"] = nullptr; break;
+  }
+  if (options_.backward_layer) c["backward_layer"] = layer_to_keras(*options_.backward_layer);
+  return c;
 }
 
 }  // namespace seqnet::layers

@@ -1,4 +1,5 @@
 #include "seqnet/layers/dense.hpp"
+#include "seqnet/layers/serialization.hpp"
 
 #include <fmt/format.h>
 
@@ -76,6 +77,27 @@ std::vector<Tensor> Dense::backward_impl(const std::vector<Tensor>& dout, Cache&
   if (bias_ != nullptr) ops::add_column_sums(DZ.data, DZ.rows, DZ.cols, DZ.ld, bias_->grad.data());
   ops::gemm(false, true, 1.0f, DZ, kernel_->value.matrix(), 0.0f, dx.matrix());     // dX = dZ kernel^T
   return {dx};
+}
+
+}  // namespace seqnet::layers
+
+// ---------------------------------------------------------------- config
+
+namespace seqnet::layers {
+
+nlohmann::json Dense::get_config() const {
+  nlohmann::json c = base_layer_config(*this);
+  c["units"] = units_;
+  c["activation"] = ops::activation_name(act_);
+  c["use_bias"] = options_.use_bias;
+  c["kernel_initializer"] = initializer_to_keras(options_.kernel_initializer);
+  c["bias_initializer"] = initializer_to_keras(options_.bias_initializer);
+  c["kernel_regularizer"] = regularizer_to_keras(options_.kernel_regularizer);
+  c["bias_regularizer"] = regularizer_to_keras(options_.bias_regularizer);
+  c["activity_regularizer"] = nullptr;
+  c["kernel_constraint"] = nullptr;
+  c["bias_constraint"] = nullptr;
+  return c;
 }
 
 }  // namespace seqnet::layers

@@ -1,4 +1,5 @@
 #include "seqnet/layers/dropout.hpp"
+#include "seqnet/layers/serialization.hpp"
 
 #include <fmt/format.h>
 
@@ -52,6 +53,20 @@ std::vector<Tensor> Dropout::backward_impl(const std::vector<Tensor>& dout, Cach
     for (int64_t i = 0; i < dx.size(); ++i) dx[i] *= c.mask[i];
   }
   return {dx};
+}
+
+}  // namespace seqnet::layers
+
+// ---------------------------------------------------------------- config
+
+namespace seqnet::layers {
+
+nlohmann::json Dropout::get_config() const {
+  nlohmann::json c = base_layer_config(*this);
+  c["rate"] = json_float(rate_);
+  c["noise_shape"] = nullptr;
+  c["seed"] = nullptr;
+  return c;
 }
 
 }  // namespace seqnet::layers

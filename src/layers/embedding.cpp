@@ -1,4 +1,5 @@
 #include "seqnet/layers/embedding.hpp"
+#include "seqnet/layers/serialization.hpp"
 
 #include <fmt/format.h>
 
@@ -75,6 +76,25 @@ std::vector<Tensor> Embedding::backward_impl(const std::vector<Tensor>& dout, Ca
     for (int64_t k = 0; k < output_dim_; ++k) row[k] += d[k];
   }
   return {Tensor()};
+}
+
+}  // namespace seqnet::layers
+
+// ---------------------------------------------------------------- config
+
+namespace seqnet::layers {
+
+nlohmann::json Embedding::get_config() const {
+  nlohmann::json c = base_layer_config(*this);
+  c["input_dim"] = input_dim_;
+  c["output_dim"] = output_dim_;
+  c["embeddings_initializer"] = initializer_to_keras(options_.embeddings_initializer);
+  c["embeddings_regularizer"] = regularizer_to_keras(options_.embeddings_regularizer);
+  c["activity_regularizer"] = nullptr;
+  c["embeddings_constraint"] = nullptr;
+  c["mask_zero"] = options_.mask_zero;
+  c["input_length"] = options_.input_length > 0 ? nlohmann::json(options_.input_length) : nlohmann::json(nullptr);
+  return c;
 }
 
 }  // namespace seqnet::layers

@@ -4,7 +4,9 @@
 
 #include <cctype>
 #include <map>
+#include <nlohmann/json.hpp>
 
+#include "layers/param_guard.hpp"
 #include "seqnet/error.hpp"
 
 namespace seqnet {
@@ -105,6 +107,21 @@ std::vector<Tensor> Layer::forward(const std::vector<Tensor>& inputs, const Call
                              s0.size() < 2 ? 0 : s0[1], shape_str(args.mask.shape())));
     }
   }
+  if (!args.masks.empty()) {
+    if (args.masks.size() != inputs.size()) {
+      fail_value(fmt::format("expected one mask per input ({} inputs), got {} masks", inputs.size(),
+                             args.masks.size()));
+    }
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      const Tensor& m = args.masks[i];
+      if (m.empty()) continue;
+      const Shape& si = inputs[i].shape();
+      if (m.rank() != 2 || si.size() < 2 || m.dim(0) != si[0] || m.dim(1) != si[1]) {
+        fail_shape(fmt::format("expected the mask of input {} to have shape (batch, time) = ({}, {}), got {}", i,
+                               si.empty() ? 0 : si[0], si.size() < 2 ? 0 : si[1], shape_str(m.shape())));
+      }
+    }
+  }
   if (cache != nullptr) {
     cache->filled = false;
     cache->training = args.training;
@@ -138,6 +155,10 @@ Tensor Layer::compute_mask(const std::vector<Tensor>& inputs, const std::vector<
   (void)inputs;
   if (mask_passes_through() && !masks.empty()) return masks[0];
   return Tensor();
+}
+
+nlohmann::json Layer::get_config() const {
+  throw ValueError(fmt::format("{} is not serializable (no get_config)", describe()));
 }
 
 void Layer::visit_params(const std::function<void(const std::string&, Param&)>& fn) {
@@ -176,10 +197,12 @@ void Layer::add_regularization_gradients() {
 
 Param& Layer::add_param(const std::string& name, const Shape& shape, const Initializer& init,
                         const Regularizer& reg) {
+  // Bounded and initializer-free while a model is rebuilt from a file.
+  const bool run_init = detail::charge_new_param(shape, describe(), name);
   auto p = std::make_unique<Param>();
   p->name = name;
   p->value = Tensor(shape);
-  init.fill(p->value, fmt::format("{}: {} initializer", describe(), name));
+  if (run_init) init.fill(p->value, fmt::format("{}: {} initializer", describe(), name));
   p->grad = Tensor(shape);
   p->regularizer = reg;
   params_.push_back(std::move(p));

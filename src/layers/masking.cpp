@@ -1,4 +1,5 @@
 #include "seqnet/layers/masking.hpp"
+#include "seqnet/layers/serialization.hpp"
 
 #include <fmt/format.h>
 
@@ -53,6 +54,18 @@ std::vector<Tensor> Masking::backward_impl(const std::vector<Tensor>& dout, Cach
     if (m[i] == 0.0f) std::fill_n(dx.data() + i * F, F, 0.0f);
   }
   return {dx};
+}
+
+}  // namespace seqnet::layers
+
+// ---------------------------------------------------------------- config
+
+namespace seqnet::layers {
+
+nlohmann::json Masking::get_config() const {
+  nlohmann::json c = base_layer_config(*this);
+  c["mask_value"] = json_float(mask_value_);
+  return c;
 }
 
 }  // namespace seqnet::layers

@@ -1,4 +1,5 @@
 #include "seqnet/layers/merge.hpp"
+#include "seqnet/layers/serialization.hpp"
 
 #include <fmt/format.h>
 
@@ -211,6 +212,20 @@ std::vector<Tensor> Concatenate::backward_impl(const std::vector<Tensor>& dout, 
     offset += block;
   }
   return dx;
+}
+
+}  // namespace seqnet::layers
+
+// ---------------------------------------------------------------- config
+
+namespace seqnet::layers {
+
+nlohmann::json Merge::get_config() const { return base_layer_config(*this); }
+
+nlohmann::json Concatenate::get_config() const {
+  nlohmann::json c = base_layer_config(*this);
+  c["axis"] = axis_;
+  return c;
 }
 
 }  // namespace seqnet::layers

@@ -1,4 +1,5 @@
 #include "seqnet/layers/repeat_vector.hpp"
+#include "seqnet/layers/serialization.hpp"
 
 #include <fmt/format.h>
 
@@ -40,6 +41,18 @@ std::vector<Tensor> RepeatVector::backward_impl(const std::vector<Tensor>& dout,
       for (int64_t f = 0; f < F; ++f) o[f] += d[f];
     }
   return {dx};
+}
+
+}  // namespace seqnet::layers
+
+// ---------------------------------------------------------------- config
+
+namespace seqnet::layers {
+
+nlohmann::json RepeatVector::get_config() const {
+  nlohmann::json c = base_layer_config(*this);
+  c["n"] = n_;
+  return c;
 }
 
 }  // namespace seqnet::layers

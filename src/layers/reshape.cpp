@@ -1,4 +1,5 @@
 #include "seqnet/layers/reshape.hpp"
+#include "seqnet/layers/serialization.hpp"
 
 #include <fmt/format.h>
 
@@ -82,6 +83,24 @@ std::vector<Tensor> Reshape::backward_impl(const std::vector<Tensor>& dout, Cach
   const Tensor& x = cache.inputs[0];
   if (!has_grad(dout[0], infer_shapes({x.shape()})[0], 0)) return {Tensor(x.shape())};
   return {dout[0].clone().reshape(x.shape())};
+}
+
+}  // namespace seqnet::layers
+
+// ---------------------------------------------------------------- config
+
+namespace seqnet::layers {
+
+nlohmann::json Flatten::get_config() const {
+  nlohmann::json c = base_layer_config(*this);
+  c["data_format"] = "channels_last";
+  return c;
+}
+
+nlohmann::json Reshape::get_config() const {
+  nlohmann::json c = base_layer_config(*this);
+  c["target_shape"] = target_;
+  return c;
 }
 
 }  // namespace seqnet::layers

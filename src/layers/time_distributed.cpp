@@ -1,4 +1,5 @@
 #include "seqnet/layers/time_distributed.hpp"
+#include "seqnet/layers/serialization.hpp"
 
 #include <fmt/format.h>
 
@@ -72,6 +73,18 @@ std::vector<Tensor> TimeDistributed::backward_impl(const std::vector<Tensor>& do
   Tensor dx = inner_->backward({dout[0].reshape(flat_out)}, *c.inner).at(0);
   if (dx.empty()) return {Tensor()};
   return {dx.reshape(x.shape())};
+}
+
+}  // namespace seqnet::layers
+
+// ---------------------------------------------------------------- config
+
+namespace seqnet::layers {
+
+nlohmann::json TimeDistributed::get_config() const {
+  nlohmann::json c = base_layer_config(*this);
+  c["layer"] = layer_to_keras(*inner_);
+  return c;
 }
 
 }  // namespace seqnet::layers

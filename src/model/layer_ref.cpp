@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "seqnet/error.hpp"
 
 namespace seqnet {
@@ -76,14 +78,24 @@ SymbolicTensors LayerRef::get_output_at(int node_index) const {
   return SymbolicTensors(out);
 }
 
+namespace {
+
+// Keras's get_weights order: trainable weights first, then frozen ones.
+std::vector<Param*> keras_weight_order(std::vector<Param*> ps) {
+  std::stable_partition(ps.begin(), ps.end(), [](const Param* p) { return p->trainable; });
+  return ps;
+}
+
+}  // namespace
+
 std::vector<Tensor> LayerRef::get_weights() const {
   std::vector<Tensor> w;
-  for (Param* p : layer_->params()) w.push_back(p->value.clone());
+  for (Param* p : keras_weight_order(layer_->params())) w.push_back(p->value.clone());
   return w;
 }
 
 void LayerRef::set_weights(const std::vector<Tensor>& weights) const {
-  std::vector<Param*> ps = layer_->params();
+  std::vector<Param*> ps = keras_weight_order(layer_->params());
   if (ps.size() != weights.size()) {
     throw ValueError(fmt::format("{}: set_weights expected {} arrays, got {}", layer_->describe(), ps.size(),
                                  weights.size()));
@@ -138,6 +150,13 @@ LayerRef Maximum(const std::string& name) { return std::make_shared<layers::Maxi
 LayerRef Concatenate(int axis, const std::string& name) { return std::make_shared<layers::Concatenate>(axis, name); }
 LayerRef AttentionDecoder(int64_t units, int64_t output_dim, const AttentionDecoderOptions& options) {
   return std::make_shared<layers::AttentionDecoder>(units, output_dim, options);
+}
+LayerRef Attention(const AttentionOptions& options) { return std::make_shared<layers::Attention>(options); }
+LayerRef AdditiveAttention(const AdditiveAttentionOptions& options) {
+  return std::make_shared<layers::AdditiveAttention>(options);
+}
+LayerRef LuongAttention(int64_t units, const LuongAttentionOptions& options) {
+  return std::make_shared<layers::LuongAttention>(units, options);
 }
 
 }  // namespace seqnet

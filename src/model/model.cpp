@@ -167,6 +167,7 @@ void Model::Impl::forward(const std::vector<Tensor>& x, bool training) {
     CallArgs args;
     args.training = training;
     args.mask = in_masks[0];
+    args.masks = in_masks;
     std::vector<Tensor> outs = s.node->layer->forward(ins, args, training ? s.cache.get() : nullptr);
     const Tensor out_mask = s.node->layer->compute_mask(ins, in_masks);
     for (size_t k = 0; k < outs.size() && k < s.out.size(); ++k) {
@@ -296,14 +297,25 @@ int64_t Model::count_params() const {
   return n;
 }
 
+namespace {
+
+// Keras's get_weights order: trainable weights first, then frozen ones, each
+// group in layer order.
+std::vector<Param*> keras_weight_order(std::vector<Param*> ps) {
+  std::stable_partition(ps.begin(), ps.end(), [](const Param* p) { return p->trainable; });
+  return ps;
+}
+
+}  // namespace
+
 std::vector<Tensor> Model::get_weights() const {
   std::vector<Tensor> w;
-  for (Param* p : params()) w.push_back(p->value.clone());
+  for (Param* p : keras_weight_order(params())) w.push_back(p->value.clone());
   return w;
 }
 
 void Model::set_weights(const std::vector<Tensor>& weights) const {
-  const auto ps = params();
+  const auto ps = keras_weight_order(params());
   if (ps.size() != weights.size()) {
     throw ValueError(fmt::format("{}: set_weights expected {} arrays, got {}", impl_->describe(), ps.size(),
                                  weights.size()));

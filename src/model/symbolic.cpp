@@ -1,4 +1,5 @@
 #include "seqnet/model/symbolic.hpp"
+#include "seqnet/layers/serialization.hpp"
 
 #include <fmt/format.h>
 
@@ -112,3 +113,19 @@ SymbolicTensors call_layer(const std::shared_ptr<Layer>& layer, const std::vecto
 }
 
 }  // namespace seqnet
+
+// ---------------------------------------------------------------- config
+
+namespace seqnet::layers {
+
+nlohmann::json InputLayer::get_config() const {
+  nlohmann::json shape = nlohmann::json::array();
+  for (int64_t d : batch_shape_) shape.push_back(d == None ? nlohmann::json(nullptr) : nlohmann::json(d));
+  return nlohmann::json{{"batch_input_shape", shape},
+                        {"dtype", "float32"},
+                        {"sparse", false},
+                        {"ragged", false},
+                        {"name", name()}};
+}
+
+}  // namespace seqnet::layers

@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include "seqnet/error.hpp"
+#include "seqnet/layers/serialization.hpp"
 
 namespace seqnet {
 
@@ -129,6 +130,10 @@ class HuberLoss : public Loss {
     }
   }
   std::string name() const override { return "huber_loss"; }
+  nlohmann::json get_config() const override {
+    return {{"class_name", "Huber"},
+            {"config", {{"name", "huber_loss"}, {"reduction", "auto"}, {"delta", json_float(delta_)}}}};
+  }
 
  protected:
   double row(const float* t, const float* p, int64_t n, float* g) const override {
@@ -203,6 +208,8 @@ std::shared_ptr<Loss> BinaryCrossentropy() { return std::make_shared<BinaryCE>()
 std::shared_ptr<Loss> MeanSquaredError() { return std::make_shared<MSE>(); }
 std::shared_ptr<Loss> MeanAbsoluteError() { return std::make_shared<MAE>(); }
 std::shared_ptr<Loss> Huber(float delta) { return std::make_shared<HuberLoss>(delta); }
+
+nlohmann::json Loss::get_config() const { return nlohmann::json(name()); }
 
 std::shared_ptr<Loss> make_loss(std::string_view name) {
   if (name == "categorical_crossentropy") return CategoricalCrossentropy();

@@ -7,6 +7,7 @@
 #include <cmath>
 
 #include "seqnet/error.hpp"
+#include "seqnet/layers/serialization.hpp"
 
 namespace seqnet {
 
@@ -43,6 +44,12 @@ class SGDOptimizer : public Optimizer {
     check_unit("SGD", o.momentum, "momentum");
   }
   std::string name() const override { return "SGD"; }
+  nlohmann::json get_config() const override {
+    nlohmann::json c = base_config();
+    c["momentum"] = json_float(o_.momentum);
+    c["nesterov"] = o_.nesterov;
+    return c;
+  }
   std::vector<std::string> slot_names() const override {
     return o_.momentum > 0 ? std::vector<std::string>{"momentum"} : std::vector<std::string>{};
   }
@@ -77,6 +84,14 @@ class RMSpropOptimizer : public Optimizer {
     check_positive("RMSprop", o.epsilon, "epsilon");
   }
   std::string name() const override { return "RMSprop"; }
+  nlohmann::json get_config() const override {
+    nlohmann::json c = base_config();
+    c["rho"] = json_float(o_.rho);
+    c["momentum"] = json_float(o_.momentum);
+    c["epsilon"] = json_float(o_.epsilon);
+    c["centered"] = o_.centered;
+    return c;
+  }
   std::vector<std::string> slot_names() const override {
     std::vector<std::string> n{"rms"};
     if (o_.momentum > 0) n.push_back("momentum");
@@ -123,6 +138,14 @@ class AdamOptimizer : public Optimizer {
     check_positive("Adam", o.epsilon, "epsilon");
   }
   std::string name() const override { return "Adam"; }
+  nlohmann::json get_config() const override {
+    nlohmann::json c = base_config();
+    c["beta_1"] = json_float(o_.beta_1);
+    c["beta_2"] = json_float(o_.beta_2);
+    c["epsilon"] = json_float(o_.epsilon);
+    c["amsgrad"] = o_.amsgrad;
+    return c;
+  }
   std::vector<std::string> slot_names() const override {
     return o_.amsgrad ? std::vector<std::string>{"m", "v", "vhat"} : std::vector<std::string>{"m", "v"};
   }
@@ -166,6 +189,12 @@ class AdagradOptimizer : public Optimizer {
     check_positive("Adagrad", o.epsilon, "epsilon");
   }
   std::string name() const override { return "Adagrad"; }
+  nlohmann::json get_config() const override {
+    nlohmann::json c = base_config();
+    c["initial_accumulator_value"] = json_float(o_.initial_accumulator_value);
+    c["epsilon"] = json_float(o_.epsilon);
+    return c;
+  }
   std::vector<std::string> slot_names() const override { return {"accumulator"}; }
 
  protected:
@@ -196,6 +225,22 @@ Optimizer::Optimizer(float learning_rate, float clipnorm, float clipvalue, float
   if (clipnorm > 0 && global_clipnorm > 0) {
     throw ValueError("optimizer: `clipnorm` and `global_clipnorm` cannot both be set");
   }
+}
+
+nlohmann::json Optimizer::get_config() const {
+  throw ValueError(fmt::format("optimizer {} is not serializable (no get_config)", name()));
+}
+
+nlohmann::json Optimizer::base_config() const {
+  auto opt = [](float v) { return v > 0.0f ? json_float(v) : nlohmann::json(nullptr); };
+  return nlohmann::json{{"name", name()},
+                        {"learning_rate", json_float(learning_rate_)},
+                        {"clipnorm", opt(clipnorm_)},
+                        {"clipvalue", opt(clipvalue_)},
+                        {"global_clipnorm", opt(global_clipnorm_)},
+                        {"weight_decay", nullptr},
+                        {"use_ema", false},
+                        {"is_legacy_optimizer", false}};
 }
 
 void Optimizer::fail(std::string_view what) const { throw ValueError(fmt::format("{}: {}", name(), what)); }

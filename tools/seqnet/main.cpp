@@ -3,6 +3,7 @@
 //
 //   seqnet list
 //   seqnet run NAME... | all [--quick] [--seed N] [--out DIR] [--verbose 0|1|2]
+//   seqnet summary | predict | import-torch ...   (model files: model_commands.hpp)
 
 #include <CLI/CLI.hpp>
 #include <seqnet/seqnet.hpp>
@@ -11,6 +12,7 @@
 #include <iostream>
 
 #include "experiment.hpp"
+#include "model_commands.hpp"
 
 namespace {
 
@@ -74,6 +76,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(0, 2))
       ->capture_default_str();
 
+  seqnet::cli::ModelCommands model_commands;
+  model_commands.add_to(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -82,8 +87,15 @@ int main(int argc, char** argv) {
   try {
     if (*list) return cmd_list();
     if (*run) return cmd_run(names, quick, seed, out_dir, verbose);
+    if (model_commands.selected()) return model_commands.run();
   } catch (const seqnet::Error& e) {
-    std::fprintf(stderr, "seqnet: %s\n", e.what());
+    std::string msg = e.what();
+    for (char& c : msg)
+      if (c == '\n') c = ' ';  // one line
+    std::fprintf(stderr, "seqnet: %s\n", msg.c_str());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "seqnet: out of memory\n");
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "seqnet: unexpected error: %s\n", e.what());

@@ -57,6 +57,8 @@ class AttentionDecoder : public Layer {
   int64_t output_dim() const { return output_dim_; }
   const AttentionDecoderOptions& options() const { return options_; }
   std::unique_ptr<Cache> make_cache() const override;
+  // Keras 2 config (see Layer::get_config).
+  nlohmann::json get_config() const override;
 
  protected:
   std::vector<Shape> infer_shapes(const std::vector<Shape>& in) const override;

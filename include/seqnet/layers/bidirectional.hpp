@@ -55,6 +55,8 @@ class Bidirectional : public Layer {
   std::unique_ptr<Cache> make_cache() const override;
   Tensor compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& masks) const override;
   void visit_params(const std::function<void(const std::string&, Param&)>& fn) override;
+  // Keras 2 config (see Layer::get_config).
+  nlohmann::json get_config() const override;
 
  protected:
   std::vector<Shape> infer_shapes(const std::vector<Shape>& in) const override;

@@ -40,6 +40,8 @@ class Dense : public Layer {
   ops::Act activation() const { return act_; }
 
   std::unique_ptr<Cache> make_cache() const override;
+  // Keras 2 config (see Layer::get_config).
+  nlohmann::json get_config() const override;
 
  protected:
   std::vector<Shape> infer_shapes(const std::vector<Shape>& in) const override;

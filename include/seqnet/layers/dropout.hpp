@@ -16,6 +16,8 @@ class Dropout : public Layer {
   explicit Dropout(float rate, std::string name = "");
   float rate() const { return rate_; }
   std::unique_ptr<Cache> make_cache() const override;
+  // Keras 2 config (see Layer::get_config).
+  nlohmann::json get_config() const override;
 
  protected:
   std::vector<Shape> infer_shapes(const std::vector<Shape>& in) const override;

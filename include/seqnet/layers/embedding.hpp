@@ -37,6 +37,8 @@ class Embedding : public Layer {
   int64_t output_dim() const { return output_dim_; }
   const EmbeddingOptions& options() const { return options_; }
   Tensor compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& masks) const override;
+  // Keras 2 config (see Layer::get_config).
+  nlohmann::json get_config() const override;
 
  protected:
   std::vector<Shape> infer_shapes(const std::vector<Shape>& in) const override;

@@ -29,6 +29,8 @@
 #include <string_view>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "seqnet/layers/initializers.hpp"
 #include "seqnet/layers/regularizers.hpp"
 #include "seqnet/tensor.hpp"
@@ -54,6 +56,12 @@ struct CallArgs {
   // Mask of the first input's time steps, (B, T), 1 for a real step and 0 for
   // padding; empty for none. Default: none.
   Tensor mask{};
+  // The masks of all inputs, one per input (an empty Tensor where an input
+  // has none), for layers that read more than the first input's mask
+  // (attention layers: the value's mask). The model fills it; an empty list
+  // means only `mask` is known. Each given mask must be (B_i, T_i) of its
+  // input. Default: none.
+  std::vector<Tensor> masks{};
 };
 
 // What one call of a layer keeps for its backward pass. Layers derive their
@@ -126,6 +134,15 @@ class Layer {
 
   // Number of outputs for the current configuration (return_state adds some).
   virtual int num_outputs() const { return 1; }
+
+  // The layer's Keras 2 configuration: the "config" object that Keras's
+  // model.to_json() writes for this layer (name, trainable, dtype and the
+  // constructor arguments under their Keras names; wrappers nest their inner
+  // layer as {"class_name", "config"}). No weights. The reverse, config ->
+  // layer, is the registry in seqnet/io/config.hpp. Include
+  // <nlohmann/json.hpp> to use the result. Default: throws ValueError
+  // "<describe()> is not serializable (no get_config)".
+  virtual nlohmann::json get_config() const;
 
   // The symbolic calls of this layer (model/), in call order; Keras's
   // inbound nodes. Held weakly: the graph owns its nodes.

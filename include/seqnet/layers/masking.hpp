@@ -16,6 +16,8 @@ class Masking : public Layer {
   explicit Masking(float mask_value = 0.0f, std::string name = "");
   float mask_value() const { return mask_value_; }
   Tensor compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& masks) const override;
+  // Keras 2 config (see Layer::get_config).
+  nlohmann::json get_config() const override;
 
  protected:
   std::vector<Shape> infer_shapes(const std::vector<Shape>& in) const override;

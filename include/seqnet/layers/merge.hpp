@@ -16,6 +16,8 @@ class Merge : public Layer {
   enum class Op { Add, Subtract, Multiply, Average, Maximum };
   Op op() const { return op_; }
   Tensor compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& masks) const override;
+  // Keras 2 config (see Layer::get_config).
+  nlohmann::json get_config() const override;
 
  protected:
   Merge(Op op, std::string class_name, std::string name);
@@ -55,6 +57,8 @@ class Concatenate : public Layer {
   explicit Concatenate(int axis = -1, std::string name = "");
   int axis() const { return axis_; }
   Tensor compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& masks) const override;
+  // Keras 2 config (see Layer::get_config).
+  nlohmann::json get_config() const override;
 
  protected:
   std::vector<Shape> infer_shapes(const std::vector<Shape>& in) const override;

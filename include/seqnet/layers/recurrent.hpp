@@ -117,6 +117,8 @@ class Recurrent : public Layer {
 
   std::unique_ptr<Cache> make_cache() const override;
   Tensor compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& masks) const override;
+  // Keras 2 config (see Layer::get_config).
+  nlohmann::json get_config() const override;
 
   // Weights (valid once built).
   Param& kernel() { return *kernel_; }

@@ -13,6 +13,8 @@ class RepeatVector : public Layer {
   // Throws ValueError when n <= 0.
   explicit RepeatVector(int64_t n, std::string name = "");
   int64_t n() const { return n_; }
+  // Keras 2 config (see Layer::get_config).
+  nlohmann::json get_config() const override;
 
  protected:
   std::vector<Shape> infer_shapes(const std::vector<Shape>& in) const override;

@@ -13,6 +13,8 @@ namespace layers {
 class Flatten : public Layer {
  public:
   explicit Flatten(std::string name = "");
+  // Keras 2 config (see Layer::get_config).
+  nlohmann::json get_config() const override;
 
  protected:
   std::vector<Shape> infer_shapes(const std::vector<Shape>& in) const override;
@@ -26,6 +28,8 @@ class Reshape : public Layer {
   // than one -1.
   explicit Reshape(Shape target_shape, std::string name = "");
   const Shape& target_shape() const { return target_; }
+  // Keras 2 config (see Layer::get_config).
+  nlohmann::json get_config() const override;
 
  protected:
   std::vector<Shape> infer_shapes(const std::vector<Shape>& in) const override;

@@ -22,6 +22,8 @@ class TimeDistributed : public Layer {
 
   std::unique_ptr<Cache> make_cache() const override;
   void visit_params(const std::function<void(const std::string&, Param&)>& fn) override;
+  // Keras 2 config (see Layer::get_config).
+  nlohmann::json get_config() const override;
   void reset_states() override { inner_->reset_states(); }
   bool is_stateful() const override { return inner_->is_stateful(); }
 

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "seqnet/layers/activation.hpp"
+#include "seqnet/layers/attention.hpp"
 #include "seqnet/layers/attention_decoder.hpp"
 #include "seqnet/layers/bidirectional.hpp"
 #include "seqnet/layers/dense.hpp"
@@ -25,6 +26,7 @@
 #include "seqnet/layers/embedding.hpp"
 #include "seqnet/layers/gru.hpp"
 #include "seqnet/layers/lstm.hpp"
+#include "seqnet/layers/luong_attention.hpp"
 #include "seqnet/layers/masking.hpp"
 #include "seqnet/layers/merge.hpp"
 #include "seqnet/layers/repeat_vector.hpp"
@@ -113,5 +115,11 @@ LayerRef Average(const std::string& name = "");
 LayerRef Maximum(const std::string& name = "");
 LayerRef Concatenate(int axis = -1, const std::string& name = "");
 LayerRef AttentionDecoder(int64_t units, int64_t output_dim, const AttentionDecoderOptions& options = {});
+// Keras's dot-product attention: Attention()({query, value}) or ({query, value, key}).
+LayerRef Attention(const AttentionOptions& options = {});
+// Keras's additive (Bahdanau-style) attention, called like Attention.
+LayerRef AdditiveAttention(const AdditiveAttentionOptions& options = {});
+// Luong global attention: LuongAttention(units)({decoder_states, encoder_states}) -> [h~, context, weights].
+LayerRef LuongAttention(int64_t units, const LuongAttentionOptions& options = {});
 
 }  // namespace seqnet

@@ -161,8 +161,11 @@ class Model {
   // All weights, each once (shared layers count once), in layer order.
   std::vector<Param*> params() const;
   int64_t count_params() const;
+  // Copies of the weights in Keras's get_weights() order: the trainable ones
+  // in layer order, then the frozen ones (Param::trainable = false).
   std::vector<Tensor> get_weights() const;
-  // Throws ValueError / ShapeError when the list does not match.
+  // Sets the weights from a list in get_weights() order. Throws ValueError /
+  // ShapeError when the list does not match.
   void set_weights(const std::vector<Tensor>& weights) const;
 
   // Keras's summary table (Layer (type), Output Shape, Param #, and
@@ -196,6 +199,30 @@ class Model {
   void reset_states();
   // Whether any layer is stateful.
   bool stateful() const;
+
+  // Model files and architecture JSON (implemented in src/io/; see
+  // seqnet/io/model_io.hpp for load_model and the file format, and
+  // seqnet/io/config.hpp for model_from_json).
+  //
+  // The architecture as Keras 2's model.to_json() (indent < 0: one line).
+  // Throws ValueError for a model that cannot be described (see
+  // model_to_config).
+  std::string to_json(int indent = -1) const;
+  // Writes the whole model to one .safetensors file, atomically (temporary
+  // file, then rename): architecture, weights, stateful layers' states and,
+  // when compiled and include_optimizer, the training configuration, the
+  // optimizer state and the global random generator's state, so that fit()
+  // resumes exactly. Throws ValueError when the model cannot be described,
+  // IOError when the file cannot be written.
+  void save(const std::string& path, bool include_optimizer = true) const;
+  // Writes only the weights (named "<layer>/<weight>") to a .safetensors
+  // file, atomically. Throws ValueError / IOError as save().
+  void save_weights(const std::string& path) const;
+  // Sets every weight from a file written by save() or save_weights(),
+  // matching by name; the model is unchanged when it throws. Throws IOError
+  // for an unreadable or malformed file, a missing weight or a tensor that
+  // is no weight of the model, ShapeError when a shape differs.
+  void load_weights(const std::string& path);
 
   // Set by callbacks to end fit() after the current batch.
   bool stop_training = false;

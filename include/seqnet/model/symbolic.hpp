@@ -94,6 +94,8 @@ class InputLayer : public Layer {
  public:
   InputLayer(Shape batch_shape, std::string name);
   const Shape& batch_shape() const { return batch_shape_; }
+  // Keras 2 config (see Layer::get_config).
+  nlohmann::json get_config() const override;
 
  protected:
   std::vector<Shape> infer_shapes(const std::vector<Shape>& in) const override;

@@ -19,6 +19,8 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "seqnet/tensor.hpp"
 
 namespace seqnet {
@@ -34,6 +36,11 @@ class Loss {
   double compute(const Tensor& y_true, const Tensor& y_pred, const Tensor& mask, Tensor* grad) const;
   // Whether y_true holds class ids rather than values shaped like y_pred.
   virtual bool sparse() const { return false; }
+  // How a model file's training_config names the loss (Keras 2): the name
+  // as a JSON string, or {"class_name": "Huber", "config": {"name":
+  // "huber_loss", "delta": 1.0, ...}} for a loss with parameters.
+  // loss_from_config (seqnet/io/config.hpp) reads it back.
+  virtual nlohmann::json get_config() const;
 
  protected:
   // Per-row loss and gradient. A row is one element of the leading axes:

@@ -21,6 +21,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "seqnet/layers/layer.hpp"
 
 namespace seqnet {
@@ -104,6 +106,13 @@ class Optimizer {
   // Forget all state (and the iteration count).
   void reset();
 
+  // The Keras 2 config of the optimizer with its current learning rate:
+  // {"name": "Adam", "learning_rate": 0.001, "beta_1": 0.9, ...,
+  // "clipnorm": null, "clipvalue": null, "global_clipnorm": null} (unset
+  // clipping options are null). optimizer_from_config (seqnet/io/config.hpp)
+  // reads it back. Default: throws ValueError (not serializable).
+  virtual nlohmann::json get_config() const;
+
  protected:
   Optimizer(float learning_rate, float clipnorm, float clipvalue, float global_clipnorm);
   // Initial values of a new weight's slots (default zeros).
@@ -111,6 +120,8 @@ class Optimizer {
   // The update of one weight; `t` is the 1-based iteration.
   virtual void update(Param& p, std::vector<Tensor>& slots, int64_t t) = 0;
   [[noreturn]] void fail(std::string_view what) const;
+  // The keys every optimizer config has (name, learning_rate, clipping).
+  nlohmann::json base_config() const;
 
   float learning_rate_;
 

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Runs one libFuzzer target of fuzz/ for FUZZ_SECONDS (default 120), seeded
+# with the test fixtures, and prints its final statistics. Crashes, leaks
+# and timeouts are saved under BUILD_DIR/findings/TARGET/ and fail the run.
+# Usage: FUZZ_SECONDS=120 fuzz/run.sh BUILD_DIR TARGET
+set -uo pipefail
+build="$1"
+target="$2"
+secs="${FUZZ_SECONDS:-120}"
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+fixtures="$repo/tests/fixtures"
+case "$target" in
+  model_loader) seeds=("$fixtures/bad_files/model" "$fixtures/torch_import") ;;
+  npy) seeds=("$fixtures/npy" "$fixtures/bad_files/npy") ;;
+  npz) seeds=("$fixtures/bad_files/npz" "$fixtures/npy") ;;
+  json_config) seeds=("$fixtures/keras" "$fixtures/bad_files/json") ;;
+  *) echo "fuzz/run.sh: unknown target '$target'" >&2; exit 2 ;;
+esac
+existing=()
+for d in "${seeds[@]}"; do [ -d "$d" ] && existing+=("$d"); done
+corpus="$build/corpus/$target"
+findings="$build/findings/$target"
+mkdir -p "$corpus" "$findings"
+dict=()
+[ -f "$repo/fuzz/$target.dict" ] && dict=(-dict="$repo/fuzz/$target.dict")
+log="$build/fuzz_$target.log"
+echo "fuzz: $target for ${secs}s (log: $log)"
+"$build/fuzz/fuzz_$target" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2560 -print_final_stats=1 \
+  -artifact_prefix="$findings/" "${dict[@]}" "$corpus" "${existing[@]}" > "$log" 2>&1
+rc=$?
+grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+ +DONE" "$log" | sed "s/^/  $target: /"
+if [ "$rc" -ne 0 ]; then
+  echo "fuzz: $target FOUND A PROBLEM (exit $rc); see $log and $findings" >&2
+  grep -E "ERROR|SUMMARY|Test unit written" "$log" | head -5 >&2
+  exit 1
+fi
+echo "fuzz: $target: no findings"

@@ -1,0 +1,75 @@
+#pragma once
+// Model files: one .safetensors file (see seqnet/io/safetensors.hpp) that
+// holds a whole model.
+//
+// Tensors (all F32):
+//   <layer>/<weight>                  weights under Keras names: lstm_1/kernel,
+//                                     lstm_1/recurrent_kernel, lstm_1/bias,
+//                                     dense/kernel, embedding/embeddings,
+//                                     time_distributed/kernel (the wrapped
+//                                     layer's names pass through),
+//                                     bidirectional/forward_lstm/kernel, ...
+//   optimizer/<layer>/<weight>/<slot> optimizer state (Adam: m, v [, vhat];
+//                                     RMSprop: rms [, momentum, mg]; SGD:
+//                                     momentum; Adagrad: accumulator)
+//   states/<layer>[/<direction>]/<k>  kept states of stateful recurrent layers
+// __metadata__ (all values strings):
+//   format           "seqnet"
+//   version          "1" (this build reads versions <= 1; a newer file is a
+//                    clear error)
+//   content          "model" (save) or "weights" (save_weights)
+//   model_config     Keras 2 model.to_json() of the architecture (content
+//                    "model" only)
+//   training_config  Keras 2 training_config JSON (compiled models saved with
+//                    include_optimizer): loss, metrics, loss_weights,
+//                    optimizer_config
+//   training_state   {"optimizer_iterations": "<n>", "random_state": {"s":
+//                    ["<u64>" x4], "have_spare": bool, "spare_bits":
+//                    "<u64>"}} (with training_config)
+//
+// Reading treats the file as untrusted: the container is validated first,
+// then the architecture is rebuilt with every weight allocation bounded by
+// the weight values the file actually holds (and no initializers run), then
+// every weight, state and slot is matched by name, dtype and shape; a
+// missing or extra tensor, a mismatch, a malformed JSON or an unknown layer
+// is a seqnet::Error with a one-line message naming the file.
+//
+// Model::save / save_weights / load_weights / to_json are declared in
+// seqnet/model/model.hpp and implemented with this module.
+
+#include <memory>
+#include <string>
+
+#include "seqnet/model/model.hpp"
+
+namespace seqnet {
+
+// The format version this build writes (and the newest it reads).
+inline constexpr int kModelFormatVersion = 1;
+
+struct LoadOptions {
+  // Compile the model as its training_config says and restore the
+  // optimizer's state (iterations and slots). Default: true.
+  bool compile = true;
+  // Restore the global random generator (set_seed's generator) to the state
+  // saved with the training state, so that fit(..., {.initial_epoch = ...})
+  // continues exactly as the interrupted run would have (dropout masks and
+  // shuffling included). Only files saved from a compiled model with
+  // include_optimizer carry it. Default: true.
+  bool restore_random_state = true;
+};
+
+// Loads a model written by Model::save. Returns a Sequential or a
+// functional Model as saved, predicting bit-identically to the saved one.
+// Throws IOError for an unreadable, malformed or inconsistent file (or one
+// written by save_weights), ValueError / ShapeError for an architecture
+// seqnet cannot build.
+std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& options = {});
+// load_model from the file's bytes; `source` names it in messages.
+std::unique_ptr<Model> load_model_from_bytes(std::string bytes, const std::string& source = "<memory>",
+                                             const LoadOptions& options = {});
+// The bytes Model::save writes (weights_only: what save_weights writes).
+// Throws as Model::save.
+std::string save_model_to_bytes(const Model& model, bool include_optimizer = true, bool weights_only = false);
+
+}  // namespace seqnet

@@ -1,0 +1,271 @@
+#include "seqnet/io/safetensors.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstring>
+#include <limits>
+#include <set>
+
+#include "data/dtype_convert.hpp"
+#include "seqnet/error.hpp"
+#include "seqnet/files.hpp"
+#include "seqnet/io/json.hpp"
+
+namespace seqnet::io {
+
+namespace {
+
+struct DTypeEntry {
+  DType d;
+  const char* name;
+  int size;
+};
+constexpr DTypeEntry kDTypes[] = {
+    {DType::BOOL, "BOOL", 1}, {DType::U8, "U8", 1},   {DType::I8, "I8", 1},     {DType::I16, "I16", 2},
+    {DType::U16, "U16", 2},   {DType::F16, "F16", 2}, {DType::BF16, "BF16", 2}, {DType::I32, "I32", 4},
+    {DType::U32, "U32", 4},   {DType::F32, "F32", 4}, {DType::I64, "I64", 8},   {DType::U64, "U64", 8},
+    {DType::F64, "F64", 8},
+};
+
+[[noreturn]] void bad(std::string_view source, std::string_view what) {
+  throw IOError(fmt::format("{}: not a valid safetensors file: {}", source, what));
+}
+
+detail::ElemType elem_type(DType d) {
+  detail::ElemType t;
+  t.size = dtype_size(d);
+  switch (d) {
+    case DType::BOOL: t.kind = detail::ElemKind::Bool; break;
+    case DType::U8: case DType::U16: case DType::U32: case DType::U64: t.kind = detail::ElemKind::UInt; break;
+    case DType::I8: case DType::I16: case DType::I32: case DType::I64: t.kind = detail::ElemKind::Int; break;
+    case DType::BF16: t.kind = detail::ElemKind::Float; t.bfloat16 = true; break;
+    case DType::F16: case DType::F32: case DType::F64: t.kind = detail::ElemKind::Float; break;
+  }
+  return t;
+}
+
+uint64_t as_offset(const nlohmann::json& v, std::string_view source, const std::string& name) {
+  if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0)) {
+    bad(source, fmt::format("tensor '{}': data_offsets must be non-negative integers", name));
+  }
+  return v.get<uint64_t>();
+}
+
+}  // namespace
+
+std::string_view dtype_name(DType d) {
+  for (const auto& e : kDTypes)
+    if (e.d == d) return e.name;
+  return "?";
+}
+
+int dtype_size(DType d) {
+  for (const auto& e : kDTypes)
+    if (e.d == d) return e.size;
+  return 0;
+}
+
+int64_t TensorInfo::numel() const {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+SafetensorsFile SafetensorsFile::parse(std::string bytes, std::string source, const SafetensorsLimits& limits) {
+  SafetensorsFile f;
+  f.bytes_ = std::move(bytes);
+  f.source_ = std::move(source);
+  const std::string& b = f.bytes_;
+  const std::string_view src = f.source_;
+  if (b.size() >= 6 && b.compare(0, 6, "\x93NUMPY") == 0) {
+    bad(src, "this is a NumPy .npy file, not a model or tensor file");
+  }
+  if (b.size() >= 4 && b.compare(0, 4, "PK\x03\x04") == 0) {
+    bad(src, "this is a zip archive (an .npz, or a PyTorch .pt file: export it with "
+             "tools/export_torch_state_dict.py)");
+  }
+  if (b.size() < 8) bad(src, fmt::format("{} bytes is shorter than the 8-byte header length", b.size()));
+  uint64_t n = 0;
+  for (int i = 7; i >= 0; --i) n = (n << 8) | static_cast<unsigned char>(b[static_cast<size_t>(i)]);
+  if (n > limits.max_header_bytes) {
+    bad(src, fmt::format("header length {} exceeds the limit of {} bytes", n, limits.max_header_bytes));
+  }
+  if (n > b.size() - 8) bad(src, fmt::format("header length {} runs past the end of the file ({} bytes)", n, b.size()));
+  if (n < 2 || b[8] != '{') bad(src, "the header is not a JSON object");
+  f.data_start_ = 8 + static_cast<size_t>(n);
+  const uint64_t data_len = b.size() - f.data_start_;
+  // Trailing spaces pad the header; the JSON parser skips them.
+  nlohmann::json header = parse_untrusted_json(std::string_view(b).substr(8, static_cast<size_t>(n)),
+                                               fmt::format("{}: header", src), {.max_depth = limits.max_json_depth});
+  if (!header.is_object()) bad(src, "the header is not a JSON object");
+  struct Range {
+    uint64_t begin, end;
+    size_t index;
+  };
+  std::vector<Range> ranges;
+  for (auto it = header.begin(); it != header.end(); ++it) {
+    const std::string& name = it.key();
+    const nlohmann::json& v = it.value();
+    if (name == "__metadata__") {
+      if (!v.is_object()) bad(src, "__metadata__ must be an object of strings");
+      for (auto m = v.begin(); m != v.end(); ++m) {
+        if (!m.value().is_string()) bad(src, fmt::format("__metadata__ value '{}' is not a string", m.key()));
+        f.metadata_[m.key()] = m.value().get<std::string>();
+      }
+      continue;
+    }
+    if (name.empty()) bad(src, "a tensor has an empty name");
+    if (!v.is_object()) bad(src, fmt::format("tensor '{}': entry is not an object", name));
+    for (auto k = v.begin(); k != v.end(); ++k) {
+      if (k.key() != "dtype" && k.key() != "shape" && k.key() != "data_offsets") {
+        bad(src, fmt::format("tensor '{}': unexpected key '{}'", name, k.key()));
+      }
+    }
+    TensorInfo info;
+    info.name = name;
+    const auto dt = v.find("dtype");
+    if (dt == v.end() || !dt->is_string()) bad(src, fmt::format("tensor '{}': missing dtype", name));
+    const std::string dts = dt->get<std::string>();
+    bool known = false;
+    for (const auto& e : kDTypes) {
+      if (dts == e.name) {
+        info.dtype = e.d;
+        known = true;
+      }
+    }
+    if (!known) bad(src, fmt::format("tensor '{}': unsupported dtype '{}'", name, dts));
+    const auto sh = v.find("shape");
+    if (sh == v.end() || !sh->is_array()) bad(src, fmt::format("tensor '{}': missing shape", name));
+    if (sh->size() > static_cast<size_t>(limits.max_rank)) {
+      bad(src, fmt::format("tensor '{}': rank {} exceeds {}", name, sh->size(), limits.max_rank));
+    }
+    // Element count with overflow checks, bounded by the data present.
+    uint64_t numel = 1;
+    bool huge = false;
+    for (const auto& d : *sh) {
+      if (!d.is_number_integer() || (!d.is_number_unsigned() && d.get<int64_t>() < 0)) {
+        bad(src, fmt::format("tensor '{}': shape entries must be non-negative integers", name));
+      }
+      const uint64_t dim = d.get<uint64_t>();
+      if (dim > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) huge = true;
+      if (dim != 0 && numel > std::numeric_limits<uint64_t>::max() / dim) huge = true;
+      if (!huge) numel *= dim;
+      info.shape.push_back(huge ? 0 : static_cast<int64_t>(dim));
+    }
+    const auto size = static_cast<uint64_t>(dtype_size(info.dtype));
+    if (!huge && numel > std::numeric_limits<uint64_t>::max() / size) huge = true;
+    const auto off = v.find("data_offsets");
+    if (off == v.end() || !off->is_array() || off->size() != 2) {
+      bad(src, fmt::format("tensor '{}': data_offsets must be [begin, end]", name));
+    }
+    info.begin = as_offset((*off)[0], src, name);
+    info.end = as_offset((*off)[1], src, name);
+    if (info.begin > info.end || info.end > data_len) {
+      bad(src, fmt::format("tensor '{}': data_offsets [{}, {}] are outside the data section ({} bytes)", name,
+                           info.begin, info.end, data_len));
+    }
+    if (huge || numel * size != info.end - info.begin) {
+      bad(src, fmt::format("tensor '{}': {} of shape {} needs {} bytes but data_offsets give {}", name, dts,
+                           huge ? std::string("(too large)") : shape_str(info.shape),
+                           huge ? std::string("more than 2^64") : std::to_string(numel * size),
+                           info.end - info.begin));
+    }
+    ranges.push_back({info.begin, info.end, f.tensors_.size()});
+    f.tensors_.push_back(std::move(info));
+  }
+  // No overlaps, no holes: the tensors tile the data section exactly.
+  std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& c) {
+    return a.begin != c.begin ? a.begin < c.begin : a.end < c.end;
+  });
+  uint64_t pos = 0;
+  for (const auto& r : ranges) {
+    if (r.begin < pos) {
+      bad(src, fmt::format("tensor '{}': data_offsets [{}, {}] overlap another tensor", f.tensors_[r.index].name,
+                           r.begin, r.end));
+    }
+    if (r.begin > pos) {
+      bad(src, fmt::format("bytes [{}, {}) of the data section belong to no tensor", pos, r.begin));
+    }
+    pos = r.end;
+  }
+  if (pos != data_len) {
+    bad(src, fmt::format("the data section has {} bytes but the tensors use {}", data_len, pos));
+  }
+  std::vector<TensorInfo> ordered;
+  ordered.reserve(ranges.size());
+  for (const auto& r : ranges) ordered.push_back(std::move(f.tensors_[r.index]));
+  f.tensors_ = std::move(ordered);
+  for (size_t i = 0; i < f.tensors_.size(); ++i) f.index_[f.tensors_[i].name] = i;
+  return f;
+}
+
+SafetensorsFile SafetensorsFile::read(const std::string& path, const SafetensorsLimits& limits) {
+  return parse(read_file(path), path, limits);
+}
+
+const TensorInfo* SafetensorsFile::find(std::string_view name) const {
+  auto it = index_.find(name);
+  return it == index_.end() ? nullptr : &tensors_[it->second];
+}
+
+std::string_view SafetensorsFile::raw(const TensorInfo& info) const {
+  return std::string_view(bytes_).substr(data_start_ + info.begin, info.end - info.begin);
+}
+
+Tensor SafetensorsFile::to_tensor(const TensorInfo& info) const {
+  Tensor t(info.shape);
+  const std::string_view r = raw(info);
+  detail::convert_to_float(elem_type(info.dtype), reinterpret_cast<const unsigned char*>(r.data()), t.size(),
+                           t.data(), fmt::format("{}: tensor '{}'", source_, info.name));
+  return t;
+}
+
+Tensor SafetensorsFile::tensor(std::string_view name) const {
+  const TensorInfo* info = find(name);
+  if (info == nullptr) throw IOError(fmt::format("{}: no tensor named '{}'", source_, name));
+  return to_tensor(*info);
+}
+
+std::string serialize_safetensors(const std::vector<NamedTensor>& tensors,
+                                  const std::map<std::string, std::string>& metadata) {
+  nlohmann::json header = nlohmann::json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  std::set<std::string> seen;
+  uint64_t offset = 0;
+  for (const auto& nt : tensors) {
+    if (nt.name.empty()) throw ValueError("save_safetensors: a tensor has an empty name");
+    if (nt.name == "__metadata__") throw ValueError("save_safetensors: '__metadata__' is not a valid tensor name");
+    if (!seen.insert(nt.name).second) {
+      throw ValueError(fmt::format("save_safetensors: the name '{}' appears twice", nt.name));
+    }
+    if (nt.tensor.empty()) throw ValueError(fmt::format("save_safetensors: tensor '{}' is empty", nt.name));
+    const uint64_t nbytes = static_cast<uint64_t>(nt.tensor.size()) * sizeof(float);
+    header[nt.name] = {{"dtype", "F32"}, {"shape", nt.tensor.shape()}, {"data_offsets", {offset, offset + nbytes}}};
+    offset += nbytes;
+  }
+  std::string text;
+  try {
+    text = header.dump();
+  } catch (const nlohmann::json::exception& e) {
+    throw ValueError(fmt::format("save_safetensors: a name or metadata value is not valid UTF-8 ({})", e.what()));
+  }
+  // Pad the header with spaces so that the data starts 8-byte aligned.
+  text.append((8 - text.size() % 8) % 8, ' ');
+  std::string out;
+  out.reserve(8 + text.size() + offset);
+  uint64_t n = text.size();
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+  out += text;
+  for (const auto& nt : tensors) {
+    out.append(reinterpret_cast<const char*>(nt.tensor.data()), static_cast<size_t>(nt.tensor.size()) * sizeof(float));
+  }
+  return out;
+}
+
+void save_safetensors(const std::string& path, const std::vector<NamedTensor>& tensors,
+                      const std::map<std::string, std::string>& metadata) {
+  write_file_atomic(path, serialize_safetensors(tensors, metadata));
+}
+
+}  // namespace seqnet::io

@@ -1,0 +1,78 @@
+#pragma once
+// Helpers shared by the io tests (header only).
+
+#include <gtest/gtest.h>
+#include <seqnet/seqnet.hpp>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+namespace seqnet::testing {
+
+// Expects the two tensors to have the same shape and the same bits.
+inline void expect_bit_equal(const Tensor& a, const Tensor& b, const std::string& what) {
+  ASSERT_EQ(a.shape(), b.shape()) << what;
+  EXPECT_EQ(std::memcmp(a.data(), b.data(), static_cast<size_t>(a.size()) * sizeof(float)), 0)
+      << what << ": max |diff| = " << max_abs_diff(a, b);
+}
+
+inline void expect_bit_equal(const Tensors& a, const Tensors& b, const std::string& what) {
+  ASSERT_EQ(a.size(), b.size()) << what;
+  for (size_t i = 0; i < a.size(); ++i) expect_bit_equal(a[i], b[i], what + " output " + std::to_string(i));
+}
+
+// Runs fn and expects an exception of type E whose message holds each fragment.
+template <class E, class F>
+void expect_error(F&& fn, std::initializer_list<std::string> fragments) {
+  try {
+    fn();
+    ADD_FAILURE() << "expected an exception";
+  } catch (const E& e) {
+    const std::string msg = e.what();
+    for (const auto& f : fragments) EXPECT_NE(msg.find(f), std::string::npos) << "message: " << msg << "\nmissing: " << f;
+  }
+}
+
+// A fresh temporary directory, removed at destruction.
+class TempDir {
+ public:
+  explicit TempDir(const std::string& tag) {
+    path_ = std::filesystem::temp_directory_path() /
+            ("seqnet_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter()++));
+    std::filesystem::remove_all(path_);
+    std::filesystem::create_directories(path_);
+  }
+  ~TempDir() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  static int& counter() {
+    static int c = 0;
+    return c;
+  }
+  std::filesystem::path path_;
+};
+
+// Deterministic uniform data in [lo, hi).
+inline Tensor uniform(const Shape& shape, uint64_t seed, float lo = -1.0f, float hi = 1.0f) {
+  Generator g(seed);
+  Tensor t(shape);
+  for (float& v : t) v = g.uniform(lo, hi);
+  return t;
+}
+
+// Integer ids in [lo, hi) as floats.
+inline Tensor ids(const Shape& shape, uint64_t seed, int64_t lo, int64_t hi) {
+  Generator g(seed);
+  Tensor t(shape);
+  for (float& v : t) v = static_cast<float>(lo + static_cast<int64_t>(g.below(static_cast<uint64_t>(hi - lo))));
+  return t;
+}
+
+}  // namespace seqnet::testing

@@ -1,0 +1,130 @@
+#include "model_commands.hpp"
+
+#include <fmt/format.h>
+#include <seqnet/seqnet.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+namespace seqnet::cli {
+
+namespace {
+
+bool ends_with(const std::string& s, const std::string& suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+int summary(const std::string& path) {
+  auto model = load_model(path, {.compile = true, .restore_random_state = false});
+  model->summary(std::cout);
+  const auto f = io::SafetensorsFile::read(path);
+  const auto& meta = f.metadata();
+  std::printf("File: %s (seqnet model format version %s, %zu tensors)\n", path.c_str(), meta.at("version").c_str(),
+              f.tensors().size());
+  std::printf("Inputs: ");
+  for (size_t i = 0; i < model->inputs().size(); ++i) {
+    std::printf("%s%s %s", i ? ", " : "", model->inputs()[i].node()->layer->name().c_str(),
+                shape_str(model->inputs()[i].shape()).c_str());
+  }
+  std::printf("\nOutputs: ");
+  for (size_t i = 0; i < model->outputs().size(); ++i) {
+    std::printf("%s%s %s", i ? ", " : "", model->outputs()[i].describe().c_str(),
+                shape_str(model->outputs()[i].shape()).c_str());
+  }
+  std::printf("\n");
+  if (model->compiled()) {
+    const auto tc = training_config(*model);
+    std::printf("Compiled: optimizer %s (learning_rate %g), %lld updates so far; loss %s; metrics %s\n",
+                model->optimizer().name().c_str(), static_cast<double>(model->optimizer().learning_rate()),
+                static_cast<long long>(model->optimizer().iterations()), tc["loss"].dump().c_str(),
+                tc["metrics"].dump().c_str());
+  } else {
+    std::printf("Not compiled (no training configuration in the file)\n");
+  }
+  return 0;
+}
+
+int predict(const std::string& path, const std::vector<std::string>& inputs, const std::vector<std::string>& outputs,
+            int batch_size) {
+  if (batch_size <= 0) throw ValueError(fmt::format("--batch-size must be positive, got {}", batch_size));
+  auto model = load_model(path, {.compile = false, .restore_random_state = false});
+  if (inputs.size() != model->inputs().size()) {
+    std::string names;
+    for (const auto& t : model->inputs()) {
+      names += (names.empty() ? "" : ", ") + t.node()->layer->name() + " " + shape_str(t.shape());
+    }
+    throw ValueError(fmt::format("{} has {} input(s) ({}) but {} --input file(s) were given", path,
+                                 model->inputs().size(), names, inputs.size()));
+  }
+  if (outputs.size() != model->outputs().size()) {
+    throw ValueError(fmt::format("{} has {} output(s) but {} --output file(s) were given", path,
+                                 model->outputs().size(), outputs.size()));
+  }
+  for (const auto& o : outputs) {
+    if (!ends_with(o, ".npy")) throw ValueError(fmt::format("--output '{}' must end in .npy", o));
+  }
+  Tensors x;
+  for (const auto& in : inputs) x.push_back(data::load_npy(in));
+  const Tensors y = model->predict(x, {.batch_size = batch_size});
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    data::save_npy(outputs[k], y[k]);
+    std::printf("%s: %s\n", outputs[k].c_str(), shape_str(y[k].shape()).c_str());
+  }
+  return 0;
+}
+
+int import_torch(const std::string& arch, const std::string& state_dict, const std::vector<std::string>& maps,
+                 const std::vector<std::string>& ignore, bool allow_unmapped, const std::string& out) {
+  std::vector<io::TorchMapping> mapping;
+  for (const auto& m : maps) mapping.push_back(io::parse_torch_mapping(m));
+  if (!ends_with(out, ".safetensors")) throw ValueError(fmt::format("--output '{}' must end in .safetensors", out));
+  std::unique_ptr<Model> model =
+      ends_with(arch, ".json") ? model_from_json(read_file(arch)) : load_model(arch, {.restore_random_state = false});
+  const auto sd = io::load_state_dict(state_dict);
+  const auto report =
+      io::import_torch_state_dict(*model, sd, mapping, {.ignore = ignore, .allow_unmapped_layers = allow_unmapped});
+  for (const auto& line : report) std::printf("%s\n", line.c_str());
+  model->save(out);
+  std::printf("wrote %s\n", out.c_str());
+  return 0;
+}
+
+}  // namespace
+
+void ModelCommands::add_to(CLI::App& app) {
+  summary_ = app.add_subcommand("summary", "Print the architecture and training state of a model file");
+  summary_->add_option("model", model_, "Model file (.safetensors, written by Model::save)")->required();
+
+  predict_ = app.add_subcommand("predict", "Run a model file on .npy inputs and write .npy outputs");
+  predict_->add_option("model", model_, "Model file (.safetensors)")->required();
+  predict_->add_option("--input", inputs_, "Input .npy file, one per model input, in the model's order")
+      ->required();
+  predict_->add_option("--output", outputs_, "Output .npy file (float32), one per model output, in order")
+      ->required();
+  predict_->add_option("--batch-size", batch_size_, "Samples per forward pass")->capture_default_str();
+
+  import_ = app.add_subcommand("import-torch", "Import a PyTorch state dict into a seqnet model and save it");
+  import_->add_option("--model", arch_, "The seqnet architecture: a model file (.safetensors) or Keras JSON (.json)")
+      ->required();
+  import_->add_option("--state-dict", state_dict_,
+                      "PyTorch state dict (.npz or .safetensors from tools/export_torch_state_dict.py)")
+      ->required();
+  import_->add_option("--map", maps_, "MODULE[:K]=LAYER: torch module (layer K of a stack) -> seqnet layer")
+      ->required();
+  import_->add_option("--ignore", ignore_, "State-dict key to leave unused");
+  import_->add_flag("--allow-unmapped", allow_unmapped_, "Let seqnet layers without a mapping keep their weights");
+  import_->add_option("--output", out_, "Output model file (.safetensors)")->required();
+}
+
+bool ModelCommands::selected() const {
+  return (summary_ != nullptr && summary_->parsed()) || (predict_ != nullptr && predict_->parsed()) ||
+         (import_ != nullptr && import_->parsed());
+}
+
+int ModelCommands::run() const {
+  if (summary_->parsed()) return summary(model_);
+  if (predict_->parsed()) return predict(model_, inputs_, outputs_, batch_size_);
+  return import_torch(arch_, state_dict_, maps_, ignore_, allow_unmapped_, out_);
+}
+
+}  // namespace seqnet::cli

@@ -1,0 +1,39 @@
+#pragma once
+// The model-file commands of the `seqnet` program:
+//
+//   seqnet summary MODEL
+//   seqnet predict MODEL --input X.npy [--input X2.npy ...] --output Y.npy [--output Y2.npy ...]
+//                  [--batch-size N]
+//   seqnet import-torch --model ARCH --state-dict SD --map MODULE[:K]=LAYER ... --output OUT.safetensors
+//                       [--ignore KEY ...] [--allow-unmapped]
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <vector>
+
+namespace seqnet::cli {
+
+class ModelCommands {
+ public:
+  // Adds the three subcommands to `app`.
+  void add_to(CLI::App& app);
+  // Whether one of them was given on the command line (after parsing).
+  bool selected() const;
+  // Runs the selected one; returns the exit code. Throws seqnet::Error on
+  // failure (the caller prints it as one line).
+  int run() const;
+
+ private:
+  CLI::App* summary_ = nullptr;
+  CLI::App* predict_ = nullptr;
+  CLI::App* import_ = nullptr;
+  std::string model_;
+  std::vector<std::string> inputs_, outputs_;
+  int batch_size_ = 32;
+  std::string arch_, state_dict_, out_;
+  std::vector<std::string> maps_, ignore_;
+  bool allow_unmapped_ = false;
+};
+
+}  // namespace seqnet::cli
