@@ -190,8 +190,8 @@ History fit_scheduled_sampling(Model& train, Model& encoder, Model& decoder, con
     const auto t0 = std::chrono::steady_clock::now();
     const double eps = o.schedule.teacher_forcing_probability(epoch);
     const std::vector<int64_t> order = o.shuffle ? g.permutation(N) : std::vector<int64_t>{};
-    std::vector<std::pair<std::string, double>> sums;
-    double seen = 0, real = 0, sampled = 0;
+    LogsMean epoch_mean;
+    double real = 0, sampled = 0;
     for (int64_t s = 0; s < steps; ++s) {
       const int64_t b0 = s * o.batch_size, b1 = std::min<int64_t>(N, b0 + o.batch_size), B = b1 - b0;
       std::vector<Tensor> src;
@@ -237,19 +237,10 @@ History fit_scheduled_sampling(Model& train, Model& encoder, Model& decoder, con
       }
       src.push_back(mixed);
       const Logs l = train.train_on_batch(Tensors(src), y);
-      for (const auto& [k, v] : l.items()) {
-        auto it = std::find_if(sums.begin(), sums.end(), [&key = k](const auto& e) { return e.first == key; });
-        if (it == sums.end()) {
-          sums.emplace_back(k, v * static_cast<double>(B));
-        } else {
-          it->second += v * static_cast<double>(B);
-        }
-      }
-      seen += static_cast<double>(B);
+      epoch_mean.add(l, static_cast<double>(B));
       if (train.stop_training) break;
     }
-    Logs epoch_logs;
-    for (const auto& [k, v] : sums) epoch_logs.set(k, v / std::max(seen, 1.0));
+    Logs epoch_logs = epoch_mean.mean();
     epoch_logs.set("teacher_forcing_probability", eps);
     epoch_logs.set("sampled_fraction", real > 0 ? sampled / real : 0.0);
     history.on_epoch_end(epoch, epoch_logs);

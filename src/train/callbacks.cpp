@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -38,6 +39,24 @@ double Logs::at(const std::string& name) const {
     keys += (keys.empty() ? "" : ", ") + k;
   }
   throw ValueError(fmt::format("logs have no entry '{}'; available: {}", name, keys.empty() ? "none" : keys));
+}
+
+void LogsMean::add(const Logs& logs, double weight) {
+  for (const auto& [name, value] : logs.items()) {
+    auto it = std::find_if(sums_.begin(), sums_.end(), [&key = name](const auto& e) { return e.first == key; });
+    if (it == sums_.end()) {
+      sums_.emplace_back(name, value * weight);
+    } else {
+      it->second += value * weight;
+    }
+  }
+  weight_ += weight;
+}
+
+Logs LogsMean::mean() const {
+  Logs out;
+  for (const auto& [name, sum] : sums_) out.set(name, sum / std::max(weight_, 1.0));
+  return out;
 }
 
 std::string Logs::format() const {

@@ -90,8 +90,7 @@ History fit_truncated_bptt(Model& model, const Tensors& x, const Tensors& y, con
   for (int epoch = 0; epoch < o.epochs; ++epoch) {
     const auto t0 = std::chrono::steady_clock::now();
     const std::vector<int64_t> order = o.shuffle ? global_generator().permutation(N) : std::vector<int64_t>{};
-    std::vector<std::pair<std::string, double>> sums;
-    double weight = 0;
+    LogsMean epoch_mean;
     for (int64_t bi = 0; bi < batches && !model.stop_training; ++bi) {
       const int64_t b0 = bi * o.batch_size, b1 = std::min<int64_t>(N, b0 + o.batch_size);
       model.reset_states();
@@ -101,21 +100,11 @@ History fit_truncated_bptt(Model& model, const Tensors& x, const Tensors& y, con
         for (const auto& a : x) xs.push_back(window_of(a, order, b0, b1, s, s1));
         for (const auto& a : y) ys.push_back(window_of(a, order, b0, b1, s, s1));
         const Logs l = model.train_on_batch(Tensors(xs), Tensors(ys));
-        const double w = static_cast<double>((b1 - b0) * (s1 - s));
-        for (const auto& [k, v] : l.items()) {
-          auto it = std::find_if(sums.begin(), sums.end(), [&key = k](const auto& e) { return e.first == key; });
-          if (it == sums.end()) {
-            sums.emplace_back(k, v * w);
-          } else {
-            it->second += v * w;
-          }
-        }
-        weight += w;
+        epoch_mean.add(l, static_cast<double>((b1 - b0) * (s1 - s)));
       }
     }
     model.reset_states();
-    Logs epoch_logs;
-    for (const auto& [k, v] : sums) epoch_logs.set(k, v / std::max(weight, 1.0));
+    Logs epoch_logs = epoch_mean.mean();
     history.on_epoch_end(epoch, epoch_logs);
     if (o.verbose > 0) {
       const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -37,6 +37,19 @@ class Logs {
   std::vector<std::pair<std::string, double>> items_;
 };
 
+// The weighted mean of several Logs, key by key in first-seen order: the
+// per-batch logs of an epoch weighted by batch size (or steps).
+class LogsMean {
+ public:
+  void add(const Logs& logs, double weight);
+  // Every key's weighted mean so far (empty before the first add).
+  Logs mean() const;
+
+ private:
+  std::vector<std::pair<std::string, double>> sums_;
+  double weight_ = 0;
+};
+
 class Callback {
  public:
   virtual ~Callback() = default;
