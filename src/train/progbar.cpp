@@ -15,10 +15,10 @@ std::string format_eta(double s) {
   return fmt::format("{}s", t);
 }
 
-std::string format_per_step(double s) {
-  if (s >= 1) return fmt::format("{:.0f}s/step", s);
-  if (s >= 1e-3) return fmt::format("{:.0f}ms/step", s * 1e3);
-  return fmt::format("{:.0f}us/step", s * 1e6);
+std::string format_time_per(double s, std::string_view unit) {
+  if (s >= 1 || s == 0) return fmt::format("{:.0f}s/{}", s, unit);
+  if (s >= 1e-3) return fmt::format("{:.0f}ms/{}", s * 1e3, unit);
+  return fmt::format("{:.0f}us/{}", s * 1e6, unit);
 }
 
 Progbar::Progbar(int64_t target, int verbose)
@@ -64,14 +64,14 @@ void Progbar::finish(const Logs& logs) {
   std::string line;
   const std::string l = logs.format();
   if (verbose_ == 1) {
-    line = bar(target_) + fmt::format(" - {:.0f}s {}", elapsed, format_per_step(per_step));
+    line = bar(target_) + fmt::format(" - {:.0f}s {}", elapsed, format_time_per(per_step, "step"));
     if (!l.empty()) line += " - " + l;
     if (line.size() < last_width_) line += std::string(last_width_ - line.size(), ' ');
     if (tty_) line = "\r" + line;
   } else {
     line = fmt::format("{}/{} - {:.0f}s", target_, target_, elapsed);
     if (!l.empty()) line += " - " + l;
-    line += fmt::format(" - {:.0f}s/epoch - {}", elapsed, format_per_step(per_step));
+    line += fmt::format(" - {} - {}", format_time_per(elapsed, "epoch"), format_time_per(per_step, "step"));
   }
   std::fputs((line + "\n").c_str(), stdout);
   std::fflush(stdout);

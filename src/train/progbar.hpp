@@ -4,10 +4,11 @@
 //              redrawn in place on a terminal (only the final line when the
 //              output is not a terminal), then
 //              "57/57 [==============================] - 1s 5ms/step - loss: ..."
-//   verbose 2: "57/57 - 1s - loss: ... - 1s/epoch - 5ms/step"
+//   verbose 2: "57/57 - 1s - loss: ... - 1s/epoch - 5ms/step" (or "214ms/epoch")
 
 #include <chrono>
 #include <string>
+#include <string_view>
 
 #include "seqnet/train/callbacks.hpp"
 
@@ -32,7 +33,7 @@ class Progbar {
 
 // "1s", "1:05", "1:01:05" (Keras's ETA format).
 std::string format_eta(double seconds);
-// "5ms/step", "120us/step", "2s/step".
-std::string format_per_step(double seconds);
+// Keras's time per unit: "2s/step", "5ms/step", "120us/step", "214ms/epoch".
+std::string format_time_per(double seconds, std::string_view unit);
 
 }  // namespace seqnet

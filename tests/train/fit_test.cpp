@@ -476,7 +476,7 @@ TEST(Verbose, ZeroPrintsNothingTwoPrintsOneLinePerEpoch) {
   const auto lines = split_lines(::testing::internal::GetCapturedStdout());
   // "Epoch i/3" and one summary line per epoch, nothing else.
   ASSERT_EQ(lines.size(), 6u);
-  const std::regex summary(R"(^2/2 - \d+s - loss: \S+ - val_loss: \S+ - \d+s/epoch - \d+(us|ms|s)/step$)");
+  const std::regex summary(R"(^2/2 - \d+s - loss: \S+ - val_loss: \S+ - \d+(us|ms|s)/epoch - \d+(us|ms|s)/step$)");
   for (int e = 0; e < 3; ++e) {
     EXPECT_EQ(lines[2 * e], "Epoch " + std::to_string(e + 1) + "/3");
     EXPECT_TRUE(std::regex_match(lines[2 * e + 1], summary)) << lines[2 * e + 1];
