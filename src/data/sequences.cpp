@@ -148,4 +148,68 @@ Supervised to_supervised(const Tensor& encoded, int64_t n_in, int64_t n_out) {
   return s;
 }
 
+std::vector<StepSpan> real_step_spans(const Tensor& x) {
+  if (x.rank() < 2) {
+    throw ShapeError(fmt::format("real_step_spans: expected an array of shape (samples, time, ...), got {}",
+                                 shape_str(x.shape())));
+  }
+  const int64_t N = x.dim(0), T = x.dim(1);
+  const int64_t step = T == 0 || N == 0 ? 0 : x.size() / (N * T);
+  std::vector<StepSpan> spans(static_cast<size_t>(N), StepSpan{T, -1});
+  for (int64_t i = 0; i < N; ++i) {
+    StepSpan& sp = spans[static_cast<size_t>(i)];
+    const float* row = x.data() + i * T * step;
+    auto real = [&](int64_t t) {
+      const float* v = row + t * step;
+      return std::any_of(v, v + step, [](float f) { return f != 0.0f; });
+    };
+    for (int64_t t = 0; t < T; ++t) {
+      if (real(t)) {
+        sp.first = t;
+        break;
+      }
+    }
+    for (int64_t t = T - 1; t >= sp.first; --t) {
+      if (real(t)) {
+        sp.last = t;
+        break;
+      }
+    }
+  }
+  return spans;
+}
+
+std::vector<std::vector<int64_t>> length_buckets(const std::vector<int64_t>& lengths, int64_t batch_size,
+                                                 Generator* shuffle_with) {
+  if (batch_size <= 0) throw ValueError(fmt::format("length_buckets: batch_size must be > 0, got {}", batch_size));
+  const auto n = static_cast<int64_t>(lengths.size());
+  for (int64_t i = 0; i < n; ++i) {
+    if (lengths[static_cast<size_t>(i)] < 0) {
+      throw ValueError(fmt::format("length_buckets: length {} of sample {} is negative",
+                                   lengths[static_cast<size_t>(i)], i));
+    }
+  }
+  std::vector<int64_t> order(static_cast<size_t>(n));
+  if (shuffle_with != nullptr) {
+    order = shuffle_with->permutation(n);
+  } else {
+    for (int64_t i = 0; i < n; ++i) order[static_cast<size_t>(i)] = i;
+  }
+  std::stable_sort(order.begin(), order.end(), [&](int64_t a, int64_t b) {
+    return lengths[static_cast<size_t>(a)] < lengths[static_cast<size_t>(b)];
+  });
+  std::vector<std::vector<int64_t>> batches;
+  for (int64_t b0 = 0; b0 < n; b0 += batch_size) {
+    batches.emplace_back(order.begin() + b0, order.begin() + std::min(n, b0 + batch_size));
+  }
+  if (shuffle_with != nullptr) {
+    const std::vector<int64_t> perm = shuffle_with->permutation(static_cast<int64_t>(batches.size()));
+    std::vector<std::vector<int64_t>> shuffled;
+    shuffled.reserve(batches.size());
+    for (int64_t k : perm) shuffled.push_back(std::move(batches[static_cast<size_t>(k)]));
+    batches = std::move(shuffled);
+  }
+  return batches;
+}
+
 }  // namespace seqnet::data

@@ -6,8 +6,13 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <limits>
+#include <optional>
 
 #include "model/model_impl.hpp"
+#include "seqnet/data/sequences.hpp"
+#include "seqnet/layers/embedding.hpp"
+#include "seqnet/layers/masking.hpp"
 #include "seqnet/error.hpp"
 #include "seqnet/random.hpp"
 #include "train/progbar.hpp"
@@ -221,6 +226,109 @@ Logs evaluate_impl(Model& model, Impl& m, const Tensors& x, const Tensors& y, in
   return l;
 }
 
+// FitOptions::bucket_by_length: the arrays whose time axis may be cut,
+// grouped by time length (arrays of one length are step-aligned and cut
+// together), each sample's span of real steps per group, and its length.
+struct Buckets {
+  struct Group {
+    std::vector<size_t> xs, ys;
+    std::vector<data::StepSpan> spans;  // per sample: the union over the group's arrays
+  };
+  std::vector<Group> groups;
+  std::vector<int64_t> lengths;  // per sample: real steps summed over the groups
+
+  // The batch of samples `idx`, each group's arrays cut to the steps where
+  // any of these samples has real data.
+  std::pair<std::vector<Tensor>, std::vector<Tensor>> batch(const Tensors& x, const Tensors& y,
+                                                            const std::vector<int64_t>& idx) const {
+    std::vector<Tensor> xb, yb;
+    std::vector<std::pair<int64_t, int64_t>> x_cut(x.size(), {-1, -1}), y_cut(y.size(), {-1, -1});
+    for (const auto& g : groups) {
+      int64_t lo = std::numeric_limits<int64_t>::max(), hi = -1;
+      for (int64_t i : idx) {
+        lo = std::min(lo, g.spans[static_cast<size_t>(i)].first);
+        hi = std::max(hi, g.spans[static_cast<size_t>(i)].last);
+      }
+      if (hi < lo) lo = hi = 0;  // padding only: keep one step
+      for (size_t a : g.xs) x_cut[a] = {lo, hi + 1};
+      for (size_t a : g.ys) y_cut[a] = {lo, hi + 1};
+    }
+    for (size_t a = 0; a < x.size(); ++a) xb.push_back(gather(x[a], idx, x_cut[a]));
+    for (size_t a = 0; a < y.size(); ++a) yb.push_back(gather(y[a], idx, y_cut[a]));
+    return {std::move(xb), std::move(yb)};
+  }
+
+  // Rows `idx` of t, and of each row the steps [cut.first, cut.second) (the
+  // whole row when cut.first is -1).
+  static Tensor gather(const Tensor& t, const std::vector<int64_t>& idx, std::pair<int64_t, int64_t> cut) {
+    const int64_t n = t.dim(0), row = n == 0 ? 0 : t.size() / n;
+    Shape s = t.shape();
+    s[0] = static_cast<int64_t>(idx.size());
+    int64_t offset = 0, len = row;
+    if (cut.first >= 0) {
+      const int64_t step = row / t.dim(1);
+      s[1] = cut.second - cut.first;
+      offset = cut.first * step;
+      len = s[1] * step;
+    }
+    Tensor out = Tensor::uninitialized(s);
+    for (size_t r = 0; r < idx.size(); ++r) {
+      std::memcpy(out.data() + static_cast<int64_t>(r) * len, t.data() + idx[r] * row + offset,
+                  static_cast<size_t>(len) * sizeof(float));
+    }
+    return out;
+  }
+};
+
+Buckets plan_buckets(const Impl& m, const Tensors& x, const Tensors& y) {
+  bool masks = false;
+  for (const auto& l : m.unique_layers(false)) {
+    if (dynamic_cast<const layers::Masking*>(l.get()) != nullptr) masks = true;
+    if (const auto* e = dynamic_cast<const layers::Embedding*>(l.get()); e != nullptr && e->options().mask_zero) {
+      masks = true;
+    }
+  }
+  if (!masks) {
+    throw ValueError(fmt::format("{}: fit: bucket_by_length needs a model that masks its padding (a Masking layer "
+                                 "or Embedding(mask_zero)); without a mask the padding steps change the results",
+                                 m.describe()));
+  }
+  Buckets b;
+  std::vector<int64_t> group_T;
+  auto add = [&](const Tensor& t, const SymbolicTensor& sym, size_t a, bool is_x) {
+    if (sym.rank() < 2 || sym.shape()[1] != None || t.rank() < 2) return;
+    const int64_t T = t.dim(1);
+    auto it = std::find(group_T.begin(), group_T.end(), T);
+    const auto g = static_cast<size_t>(it - group_T.begin());
+    if (it == group_T.end()) {
+      group_T.push_back(T);
+      b.groups.emplace_back();
+    }
+    auto& grp = b.groups[g];
+    (is_x ? grp.xs : grp.ys).push_back(a);
+    const std::vector<data::StepSpan> spans = data::real_step_spans(t);
+    if (grp.spans.empty()) {
+      grp.spans = spans;
+    } else {
+      for (size_t i = 0; i < spans.size(); ++i) {
+        grp.spans[i].first = std::min(grp.spans[i].first, spans[i].first);
+        grp.spans[i].last = std::max(grp.spans[i].last, spans[i].last);
+      }
+    }
+  };
+  for (size_t a = 0; a < x.size(); ++a) add(x[a], m.inputs[a], a, true);
+  for (size_t a = 0; a < y.size(); ++a) add(y[a], m.outputs[a], a, false);
+  if (b.groups.empty()) {
+    throw ValueError(fmt::format("{}: fit: bucket_by_length needs an input or output with a None time axis "
+                                 "(Input({{None, ...}})); this model's time axes are all fixed",
+                                 m.describe()));
+  }
+  b.lengths.assign(static_cast<size_t>(x[0].dim(0)), 0);
+  for (const auto& g : b.groups)
+    for (size_t i = 0; i < g.spans.size(); ++i) b.lengths[i] += g.spans[i].length();
+  return b;
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- compile
@@ -326,6 +434,16 @@ History Model::fit(const Tensors& x_in, const Tensors& y_in, const FitOptions& o
     if (!vx.empty()) check_stateful(*this, m, vx[0].dim(0), o.batch_size, "fit (validation)");
   }
 
+  std::optional<Buckets> buckets;
+  if (o.bucket_by_length) {
+    if (stateful()) {
+      throw ValueError(fmt::format("{}: fit: bucket_by_length reorders the samples; a stateful model needs them in "
+                                   "order",
+                                   m.describe()));
+    }
+    buckets = plan_buckets(m, x, y);
+  }
+
   auto history = std::make_shared<History>();
   std::vector<std::shared_ptr<Callback>> callbacks{history};
   for (const auto& cb : o.callbacks) {
@@ -344,15 +462,27 @@ History Model::fit(const Tensors& x_in, const Tensors& y_in, const FitOptions& o
     for (auto& cb : callbacks) cb->on_epoch_begin(epoch, epoch_logs);
     if (o.verbose > 0) std::printf("Epoch %d/%d\n", epoch + 1, o.epochs);
     Progbar bar(steps, o.verbose);
-    const std::vector<int64_t> order = o.shuffle ? global_generator().permutation(n) : std::vector<int64_t>{};
+    std::vector<int64_t> order;
+    std::vector<std::vector<int64_t>> bucket_batches;
+    if (buckets) {
+      bucket_batches = data::length_buckets(buckets->lengths, o.batch_size, o.shuffle ? &global_generator() : nullptr);
+    } else if (o.shuffle) {
+      order = global_generator().permutation(n);
+    }
     tally.reset(m);
     for (int64_t s = 0; s < steps; ++s) {
       const int64_t b0 = s * o.batch_size, b1 = std::min<int64_t>(n, b0 + o.batch_size);
+      const auto size = buckets ? static_cast<int64_t>(bucket_batches[static_cast<size_t>(s)].size()) : b1 - b0;
       Logs batch_logs;
       batch_logs.set("batch", static_cast<double>(s));
-      batch_logs.set("size", static_cast<double>(b1 - b0));
+      batch_logs.set("size", static_cast<double>(size));
       for (auto& cb : callbacks) cb->on_batch_begin(static_cast<int>(s), batch_logs);
-      run_batch(m, batch_of(x, order, b0, b1), batch_of(y, order, b0, b1), true, tally);
+      if (buckets) {
+        const auto [xb, yb] = buckets->batch(x, y, bucket_batches[static_cast<size_t>(s)]);
+        run_batch(m, xb, yb, true, tally);
+      } else {
+        run_batch(m, batch_of(x, order, b0, b1), batch_of(y, order, b0, b1), true, tally);
+      }
       Logs running = tally.logs(m);
       for (auto& cb : callbacks) cb->on_batch_end(static_cast<int>(s), running);
       bar.update(s + 1, running);

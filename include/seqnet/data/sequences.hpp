@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "seqnet/random.hpp"
 #include "seqnet/tensor.hpp"
 
 namespace seqnet::data {
@@ -52,6 +53,27 @@ Tensor pad_tensor_sequences(const std::vector<Tensor>& sequences, const PadOptio
 // pad_sequences does.
 Tensor pad_one_hot(const std::vector<std::vector<int64_t>>& sequences, int64_t n_features,
                    const PadOptions& options = {});
+
+// The real steps of one zero-padded sample: the first and the last time
+// step holding a nonzero value. A sample of padding only has first = T and
+// last = -1 (length 0).
+struct StepSpan {
+  int64_t first = 0, last = -1;
+  int64_t length() const { return last >= first ? last - first + 1 : 0; }
+};
+
+// Per sample of an (N, T, ...) array padded with zeros (pad_sequences,
+// pad_one_hot; "pre" or "post"), the span of its real steps: a step is
+// padding when all of its values are 0. Throws ShapeError for rank < 2.
+std::vector<StepSpan> real_step_spans(const Tensor& x);
+
+// Bucketing: batches of sample indices of similar lengths. The samples are
+// sorted by length (ties in index order, or in random order when
+// `shuffle_with` is given) and cut into batches of batch_size (the last one
+// may be smaller); with `shuffle_with` the batches come in random order.
+// Throws ValueError for batch_size <= 0 or a negative length.
+std::vector<std::vector<int64_t>> length_buckets(const std::vector<int64_t>& lengths, int64_t batch_size,
+                                                 Generator* shuffle_with = nullptr);
 
 // X and y of a supervised framing.
 struct Supervised {

@@ -119,6 +119,19 @@ struct FitOptions {
   std::vector<std::shared_ptr<Callback>> callbacks{};
   // Epoch to start from (for resuming). Default: 0.
   int initial_epoch = 0;
+  // Bucketing for zero-padded variable-length data: every epoch the samples
+  // are sorted by their number of real steps (data::real_step_spans) and
+  // cut into batches of similar lengths (data::length_buckets; ties and
+  // the batch order random when shuffle is on), and each batch's time axis
+  // is cut to the steps where any of its samples has real data, which
+  // saves the work of the padding steps. Arrays cut: the inputs whose model
+  // Input has a None time axis and the targets of outputs with a None time
+  // axis; arrays with the same time length are cut together (they are
+  // step-aligned). Only for models that mask their padding (a Masking
+  // layer or Embedding(mask_zero)), where the cut steps would be masked
+  // anyway; throws ValueError otherwise, for stateful models, and when no
+  // array has a None time axis. Validation is not bucketed. Default: false.
+  bool bucket_by_length = false;
 };
 
 struct EvaluateOptions {
