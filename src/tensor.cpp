@@ -8,6 +8,9 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <mutex>
+#include <unordered_map>
+#include <vector>
 
 #include "seqnet/error.hpp"
 
@@ -21,18 +24,92 @@ constexpr size_t kAlignment = 64;
 // 4 KB pages cost up to 15% of a training step.
 constexpr size_t kHugePage = size_t{2} << 20;
 
+#if defined(__SANITIZE_ADDRESS__)
+#define SEQNET_BLOCK_CACHE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SEQNET_BLOCK_CACHE 0
+#endif
+#endif
+#ifndef SEQNET_BLOCK_CACHE
+#define SEQNET_BLOCK_CACHE 1
+#endif
+
+// Freed blocks of kCacheMin bytes and more are kept for reuse, by size
+// class. Training allocates the same few large buffers every batch (outputs,
+// gate caches, gradients); returning them to malloc made it unmap and
+// fault them in again, and with batches of changing lengths (bucketing)
+// that cost a third of the time. Sizes are rounded up to classes an eighth
+// of a power of two apart, so buffers of nearby sizes share blocks. At most
+// kCacheLimit bytes are kept; release_cached_memory() frees them. Off under
+// AddressSanitizer, so that it still sees every use after free.
+constexpr size_t kCacheMin = size_t{64} << 10;
+constexpr size_t kCacheLimit = size_t{512} << 20;
+
+class BlockCache {
+ public:
+  static BlockCache& instance() {
+    static auto* cache = new BlockCache;  // never destroyed: tensors may be freed during static destruction
+    return *cache;
+  }
+  void* take(size_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = free_.find(bytes);
+    if (it == free_.end() || it->second.empty()) return nullptr;
+    void* p = it->second.back();
+    it->second.pop_back();
+    cached_ -= bytes;
+    return p;
+  }
+  // False when the cache is full: the caller frees the block.
+  bool give(void* p, size_t bytes) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (cached_ + bytes > kCacheLimit) return false;
+    free_[bytes].push_back(p);
+    cached_ += bytes;
+    return true;
+  }
+  void release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (auto& [bytes, blocks] : free_)
+      for (void* p : blocks) std::free(p);
+    free_.clear();
+    cached_ = 0;
+  }
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<size_t, std::vector<void*>> free_;
+  size_t cached_ = 0;
+};
+
+// The block size for `want` bytes: whole alignment units (aligned_alloc
+// requires it, and every non-empty tensor gets storage), and for cached
+// sizes the size class.
+size_t block_bytes(size_t want, size_t align) {
+  size_t bytes = std::max(want, align);
+  if (SEQNET_BLOCK_CACHE && bytes >= kCacheMin) {
+    const size_t step = (size_t{1} << (63 - __builtin_clzll(bytes))) / 8;
+    bytes = (bytes + step - 1) / step * step;
+  }
+  return (bytes + align - 1) / align * align;
+}
+
 std::shared_ptr<float> allocate(int64_t n) {
   const size_t want = static_cast<size_t>(n) * sizeof(float);
-  // Round up to whole alignment units (aligned_alloc requires it) and never
-  // ask for zero bytes, so that every non-empty tensor has storage.
   const size_t align = want >= kHugePage ? kHugePage : kAlignment;
-  const size_t bytes = std::max(align, (want + align - 1) / align * align);
-  void* p = std::aligned_alloc(align, bytes);
+  const size_t bytes = block_bytes(want, align);
+  const bool cached = SEQNET_BLOCK_CACHE && bytes >= kCacheMin;
+  void* p = cached ? BlockCache::instance().take(bytes) : nullptr;
   if (p == nullptr) {
-    throw Error(fmt::format("Tensor: cannot allocate {} bytes", bytes));
+    p = std::aligned_alloc(align, bytes);
+    if (p == nullptr) throw Error(fmt::format("Tensor: cannot allocate {} bytes", bytes));
+    if (align == kHugePage) ::madvise(p, bytes, MADV_HUGEPAGE);  // a hint; failure is harmless
   }
-  if (align == kHugePage) ::madvise(p, bytes, MADV_HUGEPAGE);  // a hint; failure is harmless
-  return std::shared_ptr<float>(static_cast<float*>(p), [](float* q) { std::free(q); });
+  if (!cached) return std::shared_ptr<float>(static_cast<float*>(p), [](float* q) { std::free(q); });
+  return std::shared_ptr<float>(static_cast<float*>(p), [bytes](float* q) {
+    if (!BlockCache::instance().give(q, bytes)) std::free(q);
+  });
 }
 
 int64_t checked_size(const Shape& shape) {
@@ -49,6 +126,12 @@ int64_t checked_size(const Shape& shape) {
 }
 
 }  // namespace
+
+void release_cached_memory() {
+#if SEQNET_BLOCK_CACHE
+  BlockCache::instance().release();
+#endif
+}
 
 std::string shape_str(const Shape& shape) {
   std::string s = "(";

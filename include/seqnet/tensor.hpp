@@ -120,6 +120,12 @@ class Tensor {
   int64_t size_ = 0;
 };
 
+// Tensor storage of 64 KB and more is not returned to the system when the
+// last tensor using it goes: up to 512 MB of such blocks are kept and reused
+// by later tensors of similar size (training allocates the same buffers
+// every batch). This frees the kept blocks.
+void release_cached_memory();
+
 // Makes `t` an (uninitialized) tensor of `shape`, reallocating only when its
 // shape differs: the way reused workspaces are sized.
 void ensure_shape(Tensor& t, const Shape& shape);
