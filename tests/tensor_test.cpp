@@ -2,6 +2,8 @@
 // rows, time slices, alignment, helpers, errors.
 
 #include <gtest/gtest.h>
+
+#include <algorithm>
 #include <seqnet/seqnet.hpp>
 
 #include <cstdint>
@@ -167,4 +169,18 @@ TEST(Tensor, Helpers) {
   EXPECT_EQ(w.data(), p) << "same shape: storage reused";
   ensure_shape(w, {3, 3});
   EXPECT_EQ(w.shape(), (Shape{3, 3}));
+}
+
+TEST(Tensor, ReusedStorageStartsZeroedAndSurvivesRelease) {
+  // Freed blocks of 64 KB and more are reused: a zero-initialised tensor
+  // must not see the values a freed one left behind.
+  for (int64_t n : {int64_t{1} << 14, int64_t{1} << 16, (int64_t{1} << 19) + 7}) {
+    { Tensor a = Tensor::full({n}, 7.0f); }
+    Tensor b({n});
+    EXPECT_EQ(*std::max_element(b.begin(), b.end()), 0.0f) << n;
+    EXPECT_EQ(*std::min_element(b.begin(), b.end()), 0.0f) << n;
+  }
+  seqnet::release_cached_memory();
+  Tensor c = Tensor::full({int64_t{1} << 16}, 2.0f);
+  EXPECT_EQ(c[12345], 2.0f);
 }
