@@ -2,10 +2,9 @@
 // rows, time slices, alignment, helpers, errors.
 
 #include <gtest/gtest.h>
-
-#include <algorithm>
 #include <seqnet/seqnet.hpp>
 
+#include <algorithm>
 #include <cstdint>
 
 #include "support/gradcheck.hpp"
