@@ -13,20 +13,14 @@
 #include <limits>
 #include <string>
 
+#include "support/gradcheck.hpp"
+
 using namespace seqnet;
 namespace fs = std::filesystem;
 
 namespace {
 
-template <typename E, typename F>
-void expect_error(F&& f, const std::string& fragment) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an exception mentioning '" << fragment << "'";
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-  }
-}
+using seqnet::testing::expect_error;
 
 // A fresh directory per test, removed afterwards.
 class PlotTest : public ::testing::Test {

@@ -13,21 +13,14 @@
 #include <filesystem>
 #include <string>
 
+#include "support/gradcheck.hpp"
+
 using namespace seqnet;
 namespace fs = std::filesystem;
 
 namespace {
 
-template <typename E, typename F>
-void expect_error(F&& f, std::initializer_list<std::string> fragments) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an exception";
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const auto& frag : fragments) EXPECT_NE(msg.find(frag), std::string::npos) << msg << "\nmissing: " << frag;
-  }
-}
+using seqnet::testing::expect_error;
 
 class ScopedEnv {
  public:

@@ -7,21 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "support/gradcheck.hpp"
+
 using namespace seqnet;
 using namespace seqnet::data;
 
 namespace {
 
-template <class E, class F>
-void expect_error(F&& fn, std::initializer_list<std::string> fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an exception";
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const auto& f : fragments) EXPECT_NE(msg.find(f), std::string::npos) << "message: " << msg << "\nmissing: " << f;
-  }
-}
+using seqnet::testing::expect_error;
 
 }  // namespace
 

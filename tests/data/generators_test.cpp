@@ -4,20 +4,14 @@
 #include <set>
 #include <string>
 
+#include "support/gradcheck.hpp"
+
 using namespace seqnet;
 using Ids = std::vector<int64_t>;
 
 namespace {
 
-template <typename E, typename F>
-void expect_error(F&& f, const std::string& fragment) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an exception mentioning '" << fragment << "'";
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-  }
-}
+using seqnet::testing::expect_error;
 
 bool is_one_hot(const Tensor& t) {
   const int64_t f = t.dim(-1);

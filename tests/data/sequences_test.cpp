@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "support/gradcheck.hpp"
+
 using namespace seqnet;
 using data::PadOptions;
 
@@ -10,15 +12,7 @@ namespace {
 
 std::vector<float> v(std::initializer_list<float> x) { return std::vector<float>(x); }
 
-template <typename E, typename F>
-void expect_error(F&& f, const std::string& fragment) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an exception mentioning '" << fragment << "'";
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-  }
-}
+using seqnet::testing::expect_error;
 
 }  // namespace
 

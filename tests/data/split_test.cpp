@@ -4,19 +4,13 @@
 #include <algorithm>
 #include <string>
 
+#include "support/gradcheck.hpp"
+
 using namespace seqnet;
 
 namespace {
 
-template <typename E, typename F>
-void expect_error(F&& f, const std::string& fragment) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an exception mentioning '" << fragment << "'";
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-  }
-}
+using seqnet::testing::expect_error;
 
 std::vector<int64_t> range(int64_t a, int64_t b) {
   std::vector<int64_t> r;

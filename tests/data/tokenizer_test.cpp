@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "support/gradcheck.hpp"
+
 using namespace seqnet;
 using data::Tokenizer;
 using Ids = std::vector<int64_t>;
@@ -10,15 +12,7 @@ using Words = std::vector<std::string>;
 
 namespace {
 
-template <typename E, typename F>
-void expect_error(F&& f, const std::string& fragment) {
-  try {
-    f();
-    ADD_FAILURE() << "expected an exception mentioning '" << fragment << "'";
-  } catch (const E& e) {
-    EXPECT_NE(std::string(e.what()).find(fragment), std::string::npos) << e.what();
-  }
-}
+using seqnet::testing::expect_error;
 
 const std::vector<std::string> kTexts{"The cat sat on the mat.", "The dog ate my homework!", "Cat, cat, CAT?"};
 

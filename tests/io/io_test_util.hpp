@@ -9,6 +9,8 @@
 #include <filesystem>
 #include <string>
 
+#include "support/gradcheck.hpp"
+
 namespace seqnet::testing {
 
 // Expects the two tensors to have the same shape and the same bits.
@@ -23,17 +25,7 @@ inline void expect_bit_equal(const Tensors& a, const Tensors& b, const std::stri
   for (size_t i = 0; i < a.size(); ++i) expect_bit_equal(a[i], b[i], what + " output " + std::to_string(i));
 }
 
-// Runs fn and expects an exception of type E whose message holds each fragment.
-template <class E, class F>
-void expect_error(F&& fn, std::initializer_list<std::string> fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an exception";
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const auto& f : fragments) EXPECT_NE(msg.find(f), std::string::npos) << "message: " << msg << "\nmissing: " << f;
-  }
-}
+using seqnet::testing::expect_error;
 
 // A fresh temporary directory, removed at destruction.
 class TempDir {

@@ -15,16 +15,7 @@ using seqnet::testing::random_tensor;
 
 namespace {
 
-template <class E, class F>
-void expect_error(F&& fn, std::initializer_list<std::string> fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an exception";
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const auto& f : fragments) EXPECT_NE(msg.find(f), std::string::npos) << "message: " << msg << "\nmissing: " << f;
-  }
-}
+using seqnet::testing::expect_error;
 
 // Rows [t, t+1) of the time axis of a (B, T, F) tensor, as (B, 1, F).
 Tensor time_step(const Tensor& x, int64_t t) {

@@ -36,6 +36,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 namespace seqnet::testing {
@@ -129,6 +130,23 @@ void check_throw(const std::function<void()>& fn, std::initializer_list<std::str
   check_throw_impl(
       fn, [](const std::exception& e) { return dynamic_cast<const E*>(&e) != nullptr; }, e_name, parts, text, file,
       line);
+}
+
+// Runs fn and expects an exception of type E whose message holds each
+// fragment (the function form of EXPECT_THROW_MSG, for any exception type).
+template <class E, class F>
+void expect_error(F&& fn, std::initializer_list<std::string> fragments) {
+  try {
+    fn();
+    ADD_FAILURE() << "expected an exception";
+  } catch (const E& e) {
+    const std::string msg = e.what();
+    for (const auto& f : fragments) EXPECT_NE(msg.find(f), std::string::npos) << "message: " << msg << "\nmissing: " << f;
+  }
+}
+template <class E, class F>
+void expect_error(F&& fn, const std::string& fragment) {
+  expect_error<E>(std::forward<F>(fn), {fragment});
 }
 
 }  // namespace seqnet::testing

@@ -19,16 +19,7 @@ using seqnet::testing::random_tensor;
 
 namespace {
 
-template <class E, class F>
-void expect_error(F&& fn, std::initializer_list<std::string> fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an exception";
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const auto& f : fragments) EXPECT_NE(msg.find(f), std::string::npos) << "message: " << msg << "\nmissing: " << f;
-  }
-}
+using seqnet::testing::expect_error;
 
 void expect_same_weights(const std::vector<Tensor>& a, const std::vector<Tensor>& b, float tol, const char* what) {
   ASSERT_EQ(a.size(), b.size()) << what;

@@ -18,16 +18,7 @@ namespace {
 
 constexpr double kEps = 1e-7;
 
-template <class E, class F>
-void expect_error(F&& fn, std::initializer_list<std::string> fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an exception";
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const auto& f : fragments) EXPECT_NE(msg.find(f), std::string::npos) << "message: " << msg << "\nmissing: " << f;
-  }
-}
+using seqnet::testing::expect_error;
 
 double value(const Loss& loss, const Tensor& t, const Tensor& p, const Tensor& mask = Tensor()) {
   return loss.compute(t, p, mask, nullptr);

@@ -7,20 +7,13 @@
 
 #include <string>
 
+#include "support/gradcheck.hpp"
+
 using namespace seqnet;
 
 namespace {
 
-template <class E, class F>
-void expect_error(F&& fn, std::initializer_list<std::string> fragments) {
-  try {
-    fn();
-    ADD_FAILURE() << "expected an exception";
-  } catch (const E& e) {
-    const std::string msg = e.what();
-    for (const auto& f : fragments) EXPECT_NE(msg.find(f), std::string::npos) << "message: " << msg << "\nmissing: " << f;
-  }
-}
+using seqnet::testing::expect_error;
 
 double once(Metric& m, const Tensor& t, const Tensor& p, const Tensor& mask = Tensor()) {
   m.reset();
