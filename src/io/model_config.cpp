@@ -7,7 +7,6 @@
 #include <set>
 
 #include "layers/param_guard.hpp"
-#include "model/model_impl.hpp"
 #include "seqnet/error.hpp"
 #include "seqnet/io/config.hpp"
 #include "seqnet/io/json.hpp"
@@ -49,20 +48,21 @@ json layer_entry_config(Layer& l) {
 // ---------------------------------------------------------------- to config
 
 json model_to_config(const Model& model) {
-  const Model::Impl& m = ModelAccess::impl(model);
-  if (m.outputs.empty()) {
+  const auto& inputs = model.inputs();
+  const auto& nodes = model.nodes();
+  if (model.outputs().empty()) {
     throw ValueError(fmt::format("Model \"{}\": the model is not built yet; give it an Input (or fit it) before "
                                  "serializing",
                                  model.name()));
   }
-  for (size_t i = 0; i < m.inputs.size(); ++i) {
-    if (!m.inputs[i].node()->is_input) {
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    if (!inputs[i].node()->is_input) {
       throw ValueError(fmt::format("Model \"{}\": input {} ({}) is not an Input() tensor; only models whose inputs "
                                    "are Input() tensors can be serialized",
-                                   model.name(), i, m.inputs[i].describe()));
+                                   model.name(), i, inputs[i].describe()));
     }
   }
-  const auto layers = m.unique_layers(true);
+  const auto layers = model.unique_layers(true);
   std::set<std::string> names;
   for (const auto& l : layers) {
     check_layer_name(*l);
@@ -75,13 +75,14 @@ json model_to_config(const Model& model) {
   json out;
   const bool sequential = dynamic_cast<const Sequential*>(&model) != nullptr;
   if (sequential) {
-    if (m.steps.size() + 1 != layers.size()) {
+    const auto calls = std::count_if(nodes.begin(), nodes.end(), [](const auto& n) { return !n->is_input; });
+    if (static_cast<size_t>(calls) + 1 != layers.size()) {
       throw ValueError(fmt::format("Sequential \"{}\": a layer is used twice; use the functional API to share "
                                    "layers",
                                    model.name()));
     }
     json list = json::array();
-    list.push_back(layer_to_keras(*m.inputs[0].node()->layer));
+    list.push_back(layer_to_keras(*inputs[0].node()->layer));
     for (const auto& l : layers) {
       if (l->class_name() == "InputLayer") continue;
       list.push_back({{"class_name", l->class_name()}, {"config", layer_entry_config(*l)}});
@@ -92,7 +93,7 @@ json model_to_config(const Model& model) {
     // Keras renumbers each layer's calls among those inside this model.
     std::map<const GraphNode*, int> new_index;
     std::map<const Layer*, std::vector<const GraphNode*>> calls;
-    for (const auto& n : m.nodes) calls[n->layer.get()].push_back(n.get());
+    for (const auto& n : nodes) calls[n->layer.get()].push_back(n.get());
     for (auto& [layer, ns] : calls) {
       std::sort(ns.begin(), ns.end(), [](const GraphNode* a, const GraphNode* b) { return a->node_index < b->node_index; });
       for (size_t k = 0; k < ns.size(); ++k) new_index[ns[k]] = static_cast<int>(k);
@@ -121,8 +122,8 @@ json model_to_config(const Model& model) {
       list.push_back(entry);
     }
     json ins = json::array(), outs = json::array();
-    for (const auto& t : m.inputs) ins.push_back(ref(t));
-    for (const auto& t : m.outputs) outs.push_back(ref(t));
+    for (const auto& t : inputs) ins.push_back(ref(t));
+    for (const auto& t : model.outputs()) outs.push_back(ref(t));
     out["class_name"] = "Functional";
     out["config"] = {{"name", model.name()}, {"trainable", true}, {"layers", list}, {"input_layers", ins},
                      {"output_layers", outs}};

@@ -7,7 +7,6 @@
 #include <cstring>
 #include <set>
 
-#include "model/model_impl.hpp"
 #include "seqnet/error.hpp"
 #include "seqnet/files.hpp"
 #include "seqnet/io/config.hpp"
@@ -30,7 +29,7 @@ struct NamedParam {
 std::vector<NamedParam> named_params(const Model& model) {
   std::vector<NamedParam> out;
   std::set<std::string> seen;
-  for (const auto& layer : ModelAccess::impl(model).unique_layers(false)) {
+  for (const auto& layer : model.unique_layers()) {
     const std::string& ln = layer->name();
     if (ln.empty() || ln.find('/') != std::string::npos) {
       throw ValueError(fmt::format("{}: layer names must be non-empty and contain no '/' to be saved",
@@ -53,25 +52,25 @@ std::vector<NamedParam> named_params(const Model& model) {
   return out;
 }
 
-struct NamedRecurrent {
-  std::string name;  // "<layer>" or "<layer>/<direction>"
-  layers::Recurrent* layer;
+// A layer that keeps states itself, with the name its states are saved
+// under: "<layer>" or "<layer>/<sublayer path>".
+struct NamedStateful {
+  std::string name;
+  Layer* layer;
 };
 
-void collect_stateful(Layer& l, const std::string& prefix, std::vector<NamedRecurrent>& out) {
-  if (auto* r = dynamic_cast<layers::Recurrent*>(&l)) {
-    if (r->is_stateful()) out.push_back({prefix, r});
-  } else if (auto* b = dynamic_cast<layers::Bidirectional*>(&l)) {
-    collect_stateful(b->forward_layer(), prefix + "/" + b->forward_layer().name(), out);
-    collect_stateful(b->backward_layer(), prefix + "/" + b->backward_layer().name(), out);
-  } else if (auto* td = dynamic_cast<layers::TimeDistributed*>(&l)) {
-    collect_stateful(td->layer(), prefix, out);
-  }
+void collect_stateful(Layer& l, const std::string& prefix, std::vector<NamedStateful>& out) {
+  bool wrapper = false;
+  l.visit_sublayers([&](const std::string& path, Layer& sub) {
+    wrapper = true;
+    collect_stateful(sub, path.empty() ? prefix : prefix + "/" + path, out);
+  });
+  if (!wrapper && l.is_stateful()) out.push_back({prefix, &l});
 }
 
-std::vector<NamedRecurrent> stateful_layers(const Model& model) {
-  std::vector<NamedRecurrent> out;
-  for (const auto& layer : ModelAccess::impl(model).unique_layers(false)) collect_stateful(*layer, layer->name(), out);
+std::vector<NamedStateful> stateful_layers(const Model& model) {
+  std::vector<NamedStateful> out;
+  for (const auto& layer : model.unique_layers()) collect_stateful(*layer, layer->name(), out);
   return out;
 }
 

@@ -5,7 +5,6 @@
 #include <map>
 #include <set>
 
-#include "model/model_impl.hpp"
 #include "seqnet/data/npy.hpp"
 #include "seqnet/error.hpp"
 #include "seqnet/files.hpp"
@@ -83,7 +82,7 @@ class Importer {
                                    "have",
                                    join_key(module, "weight_hr" + sfx), torch_cls));
     }
-    if (cls == "GRU" && r.bias() != nullptr && !r.config().reset_after) {
+    if (cls == "GRU" && r.bias() != nullptr && !static_cast<const layers::GRU&>(r).reset_after()) {
       throw ValueError(fmt::format("import-torch: {} must be built with reset_after = true to take nn.GRU weights "
                                    "(PyTorch applies the reset gate after the recurrent product)",
                                    who));
@@ -234,23 +233,30 @@ std::vector<std::string> import_torch_state_dict(Model& model, const StateDict& 
       throw ValueError(fmt::format("import-torch: {} has no weights (is the model built?)", l.describe()));
     }
     if (m.torch_layer < 0) throw ValueError("import-torch: negative torch layer index");
-    if (auto* r = dynamic_cast<layers::Recurrent*>(&l)) {
-      imp.recurrent(*r, m.module, m.torch_layer, "", pending, report);
-    } else if (auto* b = dynamic_cast<layers::Bidirectional*>(&l)) {
-      imp.recurrent(b->forward_layer(), m.module, m.torch_layer, "", pending, report);
-      imp.recurrent(b->backward_layer(), m.module, m.torch_layer, "_reverse", pending, report);
+    // Wrappers are walked through their sublayers: two recurrent sublayers
+    // are the directions of one bidirectional nn.LSTM / nn.GRU / nn.RNN
+    // (the second takes the "_reverse" weights); one sublayer is applied per
+    // step (TimeDistributed) and takes the module's weights itself.
+    std::vector<Layer*> subs;
+    l.visit_sublayers([&](const std::string&, Layer& sub) { subs.push_back(&sub); });
+    auto* rnn = dynamic_cast<layers::Recurrent*>(&l);
+    const bool two_directions = subs.size() == 2 && dynamic_cast<layers::Recurrent*>(subs[0]) != nullptr &&
+                                dynamic_cast<layers::Recurrent*>(subs[1]) != nullptr;
+    if (rnn != nullptr) {
+      imp.recurrent(*rnn, m.module, m.torch_layer, "", pending, report);
+    } else if (two_directions) {
+      imp.recurrent(static_cast<layers::Recurrent&>(*subs[0]), m.module, m.torch_layer, "", pending, report);
+      imp.recurrent(static_cast<layers::Recurrent&>(*subs[1]), m.module, m.torch_layer, "_reverse", pending, report);
     } else {
       if (m.torch_layer != 0) {
         throw ValueError(fmt::format("import-torch: {} takes a single-layer module; drop ':{}' from the mapping",
                                      l.describe(), m.torch_layer));
       }
-      if (auto* e = dynamic_cast<layers::Embedding*>(&l)) {
+      Layer& target = subs.size() == 1 ? *subs[0] : l;
+      if (auto* e = dynamic_cast<layers::Embedding*>(&target); e != nullptr && subs.empty()) {
         imp.embedding(*e, m.module, pending, report);
-      } else if (dynamic_cast<layers::Dense*>(&l) != nullptr) {
-        imp.linear(l, l.name(), m.module, pending, report);
-      } else if (auto* td = dynamic_cast<layers::TimeDistributed*>(&l);
-                 td != nullptr && dynamic_cast<layers::Dense*>(&td->layer()) != nullptr) {
-        imp.linear(td->layer(), l.name(), m.module, pending, report);
+      } else if (dynamic_cast<layers::Dense*>(&target) != nullptr) {
+        imp.linear(target, l.name(), m.module, pending, report);
       } else {
         throw ValueError(fmt::format("import-torch: {} has no PyTorch counterpart; mappable layers are LSTM, GRU, "
                                      "SimpleRNN, Bidirectional, Dense, TimeDistributed(Dense) and Embedding",
@@ -272,7 +278,7 @@ std::vector<std::string> import_torch_state_dict(Model& model, const StateDict& 
                                  unused.size(), list));
   }
   if (!options.allow_unmapped_layers) {
-    for (const auto& l : ModelAccess::impl(model).unique_layers(false)) {
+    for (const auto& l : model.unique_layers()) {
       if (!l->params().empty() && !mapped.count(l.get())) {
         throw ValueError(fmt::format("import-torch: {} has weights but no mapping (map it, or allow unmapped "
                                      "layers)",

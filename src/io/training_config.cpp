@@ -6,7 +6,6 @@
 #include <cctype>
 #include <cfloat>
 
-#include "model/model_impl.hpp"
 #include "seqnet/error.hpp"
 #include "seqnet/io/config.hpp"
 #include "seqnet/layers/serialization.hpp"
@@ -126,30 +125,30 @@ std::shared_ptr<Loss> loss_from_config(const json& j) {
 }
 
 json training_config(const Model& model) {
-  const Model::Impl& m = ModelAccess::impl(model);
-  if (!m.compiled || !m.optimizer) {
+  if (!model.compiled()) {
     throw ValueError(fmt::format("Model \"{}\": training_config needs a compiled model", model.name()));
   }
+  const Optimizer& optimizer = model.optimizer();
   json losses = json::array();
-  for (const auto& l : m.losses) losses.push_back(l->get_config());
+  for (const auto& l : model.losses()) losses.push_back(l->get_config());
   bool same = true;
   for (const auto& l : losses) same = same && l == losses[0];
   json loss_weights = nullptr;
-  if (std::any_of(m.loss_weights.begin(), m.loss_weights.end(), [](float w) { return w != 1.0f; })) {
+  const std::vector<float>& weights = model.loss_weights();
+  if (std::any_of(weights.begin(), weights.end(), [](float w) { return w != 1.0f; })) {
     loss_weights = json::array();
-    for (float w : m.loss_weights) loss_weights.push_back(json_float(w));
+    for (float w : weights) loss_weights.push_back(json_float(w));
   }
   return json{{"loss", same && !losses.empty() ? losses[0] : losses},
-              {"metrics", m.metric_names},
+              {"metrics", model.metric_names()},
               {"weighted_metrics", nullptr},
               {"loss_weights", loss_weights},
-              {"optimizer_config", {{"class_name", m.optimizer->name()}, {"config", m.optimizer->get_config()}}}};
+              {"optimizer_config", {{"class_name", optimizer.name()}, {"config", optimizer.get_config()}}}};
 }
 
 void compile_from_training_config(Model& model, const json& config) {
   const ConfigReader r(config, "training_config");
-  const Model::Impl& m = ModelAccess::impl(model);
-  std::vector<std::string> outputs = m.output_names;
+  const std::vector<std::string> outputs = model.output_names();
   CompileOptions o;
   // Losses: one, one per output (list), or by output name (object).
   if (!r.has("loss")) throw ValueError("training_config: `loss` is required");

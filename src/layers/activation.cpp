@@ -50,4 +50,10 @@ nlohmann::json Activation::get_config() const {
   return c;
 }
 
+std::shared_ptr<Layer> Activation::from_config(const ConfigReader& r) {
+  r.expect_common();
+  return std::make_shared<Activation>(r.get_activation("activation", "linear"), r.name());
+}
+SEQNET_REGISTER_LAYER(Activation);
+
 }  // namespace seqnet::layers

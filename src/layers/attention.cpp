@@ -223,6 +223,19 @@ nlohmann::json Attention::get_config() const {
   return j;
 }
 
+// Older Keras 2 wrote the causal mask as the constructor argument `causal`.
+std::shared_ptr<Layer> Attention::from_config(const ConfigReader& r) {
+  r.expect_common();
+  AttentionOptions o;
+  o.use_scale = r.get_bool("use_scale", o.use_scale);
+  o.score_mode = r.get_string("score_mode", o.score_mode);
+  o.dropout = r.get_float("dropout", o.dropout, 0.0, 1.0);
+  o.use_causal_mask = r.get_bool("causal", o.use_causal_mask);
+  o.name = r.name();
+  return std::make_shared<Attention>(o);
+}
+SEQNET_REGISTER_LAYER(Attention);
+
 void Attention::build(const std::vector<Shape>&) {
   if (options_.use_scale) scale_ = &add_param("scale", {}, "ones");
   if (concat_) concat_weight_ = &add_param("concat_score_weight", {}, "ones");
@@ -321,6 +334,17 @@ nlohmann::json AdditiveAttention::get_config() const {
   j["use_scale"] = options_.use_scale;
   return j;
 }
+
+std::shared_ptr<Layer> AdditiveAttention::from_config(const ConfigReader& r) {
+  r.expect_common();
+  AdditiveAttentionOptions o;
+  o.use_scale = r.get_bool("use_scale", o.use_scale);
+  o.dropout = r.get_float("dropout", o.dropout, 0.0, 1.0);
+  o.use_causal_mask = r.get_bool("causal", o.use_causal_mask);
+  o.name = r.name();
+  return std::make_shared<AdditiveAttention>(o);
+}
+SEQNET_REGISTER_LAYER(AdditiveAttention);
 
 void AdditiveAttention::build(const std::vector<Shape>& in) {
   if (options_.use_scale) scale_ = &add_param("scale", {in[0][2]}, "glorot_uniform");

@@ -409,4 +409,24 @@ nlohmann::json AttentionDecoder::get_config() const {
   return c;
 }
 
+std::shared_ptr<Layer> AttentionDecoder::from_config(const ConfigReader& r) {
+  r.expect_common();
+  r.expect("go_backwards", false, "AttentionDecoder runs forwards");
+  r.expect("stateful", false, "AttentionDecoder keeps no state");
+  r.expect("return_state", false, "AttentionDecoder returns no states");
+  r.expect_no_constraints({"kernel_constraint", "recurrent_constraint", "bias_constraint"});
+  AttentionDecoderOptions o;
+  o.activation = r.get_activation("activation", o.activation);
+  o.return_probabilities = r.get_bool("return_probabilities", o.return_probabilities);
+  o.kernel_initializer = r.get_initializer("kernel_initializer", o.kernel_initializer);
+  o.recurrent_initializer = r.get_initializer("recurrent_initializer", o.recurrent_initializer);
+  o.bias_initializer = r.get_initializer("bias_initializer", o.bias_initializer);
+  o.kernel_regularizer = r.get_regularizer("kernel_regularizer");
+  o.bias_regularizer = r.get_regularizer("bias_regularizer");
+  o.name = r.name();
+  return std::make_shared<AttentionDecoder>(r.get_int("units", 1, kMaxConfigDim), r.get_int("output_dim", 1, kMaxConfigDim),
+                                            o);
+}
+SEQNET_REGISTER_LAYER(AttentionDecoder);
+
 }  // namespace seqnet::layers

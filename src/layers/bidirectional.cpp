@@ -95,6 +95,11 @@ void Bidirectional::visit_params(const std::function<void(const std::string&, Pa
   backward_->visit_params([&](const std::string& p, Param& w) { fn(backward_->name() + "/" + p, w); });
 }
 
+void Bidirectional::visit_sublayers(const std::function<void(const std::string&, Layer&)>& fn) {
+  fn(forward_->name(), *forward_);
+  fn(backward_->name(), *backward_);
+}
+
 template <class T>
 void Bidirectional::split(const std::vector<T>& in, std::vector<T>& fw, std::vector<T>& bw) const {
   const size_t S = static_cast<size_t>(forward_->num_states());
@@ -268,5 +273,23 @@ nlohmann::json Bidirectional::get_config() const {
   if (options_.backward_layer) c["backward_layer"] = layer_to_keras(*options_.backward_layer);
   return c;
 }
+
+std::shared_ptr<Layer> Bidirectional::from_config(const ConfigReader& r) {
+  r.expect_common();
+  r.expect("num_constants", 0, "seqnet's recurrent layers take no constants");
+  auto inner = r.get_layer("layer");
+  auto rnn = std::dynamic_pointer_cast<Recurrent>(inner);
+  if (!rnn) {
+    throw ValueError(fmt::format("{}: `layer` must be a recurrent layer (LSTM, GRU, SimpleRNN), got {}", r.context(),
+                                 inner->class_name()));
+  }
+  BidirectionalOptions o;
+  const auto it = r.json().find("merge_mode");
+  if (it != r.json().end()) o.merge_mode = it->is_null() ? "none" : r.get_string("merge_mode");
+  if (r.has("backward_layer")) o.backward_layer = r.get_layer("backward_layer");
+  o.name = r.name();
+  return std::make_shared<Bidirectional>(rnn, o);
+}
+SEQNET_REGISTER_LAYER(Bidirectional);
 
 }  // namespace seqnet::layers

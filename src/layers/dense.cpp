@@ -100,4 +100,19 @@ nlohmann::json Dense::get_config() const {
   return c;
 }
 
+std::shared_ptr<Layer> Dense::from_config(const ConfigReader& r) {
+  r.expect_common();
+  r.expect_no_constraints({"kernel_constraint", "bias_constraint"});
+  DenseOptions o;
+  o.activation = r.get_activation("activation", o.activation);
+  o.use_bias = r.get_bool("use_bias", o.use_bias);
+  o.kernel_initializer = r.get_initializer("kernel_initializer", o.kernel_initializer);
+  o.bias_initializer = r.get_initializer("bias_initializer", o.bias_initializer);
+  o.kernel_regularizer = r.get_regularizer("kernel_regularizer");
+  o.bias_regularizer = r.get_regularizer("bias_regularizer");
+  o.name = r.name();
+  return std::make_shared<Dense>(r.get_int("units", 1, kMaxConfigDim), o);
+}
+SEQNET_REGISTER_LAYER(Dense);
+
 }  // namespace seqnet::layers

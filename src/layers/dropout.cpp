@@ -69,4 +69,11 @@ nlohmann::json Dropout::get_config() const {
   return c;
 }
 
+std::shared_ptr<Layer> Dropout::from_config(const ConfigReader& r) {
+  r.expect_common();
+  r.expect_null("noise_shape", "seqnet's Dropout draws one mask element per input element");
+  return std::make_shared<Dropout>(r.get_float("rate", 0.0f, 0.0, 1.0), r.name());
+}
+SEQNET_REGISTER_LAYER(Dropout);
+
 }  // namespace seqnet::layers

@@ -97,4 +97,19 @@ nlohmann::json Embedding::get_config() const {
   return c;
 }
 
+std::shared_ptr<Layer> Embedding::from_config(const ConfigReader& r) {
+  r.expect_common();
+  r.expect_no_constraints({"embeddings_constraint"});
+  r.expect("sparse", false, "seqnet's Embedding returns dense outputs");
+  EmbeddingOptions o;
+  o.embeddings_initializer = r.get_initializer("embeddings_initializer", o.embeddings_initializer);
+  o.embeddings_regularizer = r.get_regularizer("embeddings_regularizer");
+  o.mask_zero = r.get_bool("mask_zero", o.mask_zero);
+  o.input_length = r.get_int("input_length", o.input_length, 1, kMaxConfigDim);
+  o.name = r.name();
+  return std::make_shared<Embedding>(r.get_int("input_dim", 1, kMaxConfigDim), r.get_int("output_dim", 1, kMaxConfigDim),
+                                     o);
+}
+SEQNET_REGISTER_LAYER(Embedding);
+
 }  // namespace seqnet::layers

@@ -1,5 +1,7 @@
 #include "seqnet/layers/gru.hpp"
 
+#include "layers/recurrent_config.hpp"
+
 #include "seqnet/ops/elementwise.hpp"
 #include "seqnet/ops/gemm.hpp"
 #include "seqnet/ops/recurrent_kernels.hpp"
@@ -11,27 +13,40 @@ namespace {
 RecurrentConfig to_config(int64_t units, const GRUOptions& o) {
   RecurrentConfig c = common_recurrent_config(units, o);
   c.recurrent_activation = o.recurrent_activation;
-  c.unit_forget_bias = false;
-  c.reset_after = o.reset_after;
   return c;
 }
 
 }  // namespace
 
-GRU::GRU(int64_t units, const GRUOptions& options) : Recurrent("GRU", to_config(units, options), options.name) {}
-
-GRU::GRU(const RecurrentConfig& config, const std::string& name) : Recurrent("GRU", config, name) {}
+GRU::GRU(int64_t units, const GRUOptions& options)
+    : Recurrent("GRU", to_config(units, options), options.name), options_(options) {}
 
 std::shared_ptr<Recurrent> GRU::clone_with(std::string name, bool go_backwards, bool zero_output_for_mask) const {
-  RecurrentConfig c = config_;
-  c.go_backwards = go_backwards;
-  c.zero_output_for_mask = zero_output_for_mask;
-  return std::make_shared<GRU>(c, name);
+  GRUOptions o = options_;
+  o.go_backwards = go_backwards;
+  o.zero_output_for_mask = zero_output_for_mask;
+  o.name = std::move(name);
+  return std::make_shared<GRU>(config_.units, o);
 }
+
+void GRU::add_cell_config(nlohmann::json& c) const {
+  c["recurrent_activation"] = ops::activation_name(rec_act_);
+  c["implementation"] = 2;
+  c["reset_after"] = options_.reset_after;
+}
+
+std::shared_ptr<Layer> GRU::from_config(const ConfigReader& r) {
+  GRUOptions o;
+  const int64_t units = read_recurrent_config(r, o);
+  o.recurrent_activation = r.get_activation("recurrent_activation", o.recurrent_activation);
+  o.reset_after = r.get_bool("reset_after", o.reset_after);
+  return std::make_shared<GRU>(units, o);
+}
+SEQNET_REGISTER_LAYER(GRU);
 
 Shape GRU::bias_shape() const {
   const int64_t GH = 3 * config_.units;
-  return config_.reset_after ? Shape{2, GH} : Shape{GH};
+  return options_.reset_after ? Shape{2, GH} : Shape{GH};
 }
 
 const float* GRU::input_bias() const { return bias_ != nullptr ? bias_->value.data() : nullptr; }
@@ -39,14 +54,14 @@ const float* GRU::input_bias() const { return bias_ != nullptr ? bias_->value.da
 void GRU::prepare(RecurrentCache& c) const {
   ensure_shape(c.Aux, {c.T, c.B, c.H});
   ensure_shape(c.Rec, {c.B, 3 * c.H});
-  if (c.training && config_.reset_after) ensure_shape(c.dR, {c.T, c.B, 3 * c.H});
+  if (c.training && options_.reset_after) ensure_shape(c.dR, {c.T, c.B, 3 * c.H});
 }
 
 void GRU::step_forward(RecurrentCache& c, int64_t s) {
   const int64_t B = c.B, H = c.H, BH = B * H, GH = 3 * H;
   float* x = c.Z.data() + s * B * GH;
   const float* U = recurrent_kernel_->value.data();
-  if (config_.reset_after) {
+  if (options_.reset_after) {
     ops::gemm(false, false, B, GH, H, 1.0f, c.h_operand(s), H, U, GH, 0.0f, c.Rec.data(), GH);
     ops::GruStepForward a;
     a.B = B;
@@ -92,7 +107,7 @@ void GRU::step_forward(RecurrentCache& c, int64_t s) {
 void GRU::step_backward(RecurrentCache& c, int64_t s, const float* dout, int64_t dout_ld) {
   const int64_t B = c.B, H = c.H, BH = B * H, GH = 3 * H;
   float* dx = c.dZ.data() + s * B * GH;
-  if (config_.reset_after) {
+  if (options_.reset_after) {
     ops::GruStepBackward a;
     a.B = B;
     a.H = H;
@@ -144,7 +159,7 @@ void GRU::weight_gradients(RecurrentCache& c) {
   const int64_t B = c.B, T = c.T, I = c.I, H = c.H, GH = 3 * H;
   ops::gemm(true, false, I, GH, T * B, 1.0f, c.X.data(), I, c.dZ.data(), GH, 1.0f, kernel_->grad.data(), GH);
   float* dU = recurrent_kernel_->grad.data();
-  if (config_.reset_after) {
+  if (options_.reset_after) {
     ops::gemm(true, false, H, GH, T * B, 1.0f, c.h_operand(0), H, c.dR.data(), GH, 1.0f, dU, GH);
     if (bias_ != nullptr) {
       ops::add_column_sums(c.dZ.data(), T * B, GH, GH, bias_->grad.data());

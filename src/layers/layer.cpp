@@ -157,6 +157,17 @@ Tensor Layer::compute_mask(const std::vector<Tensor>& inputs, const std::vector<
   return Tensor();
 }
 
+const std::vector<Tensor>& Layer::states() const {
+  static const std::vector<Tensor> kNone;
+  return kNone;
+}
+
+void Layer::reset_states(const std::vector<Tensor>&) {
+  fail_value("reset_states(states) needs a stateful layer that keeps states");
+}
+
+void Layer::visit_sublayers(const std::function<void(const std::string&, Layer&)>&) {}
+
 nlohmann::json Layer::get_config() const {
   throw ValueError(fmt::format("{} is not serializable (no get_config)", describe()));
 }

@@ -1,5 +1,7 @@
 #include "seqnet/layers/lstm.hpp"
 
+#include "layers/recurrent_config.hpp"
+
 #include "seqnet/ops/gemm.hpp"
 #include "seqnet/ops/recurrent_kernels.hpp"
 
@@ -10,31 +12,45 @@ namespace {
 RecurrentConfig to_config(int64_t units, const LSTMOptions& o) {
   RecurrentConfig c = common_recurrent_config(units, o);
   c.recurrent_activation = o.recurrent_activation;
-  c.unit_forget_bias = o.unit_forget_bias;
   return c;
 }
 
 }  // namespace
 
-LSTM::LSTM(int64_t units, const LSTMOptions& options) : Recurrent("LSTM", to_config(units, options), options.name) {}
-
-LSTM::LSTM(const RecurrentConfig& config, const std::string& name) : Recurrent("LSTM", config, name) {}
+LSTM::LSTM(int64_t units, const LSTMOptions& options)
+    : Recurrent("LSTM", to_config(units, options), options.name), options_(options) {}
 
 std::shared_ptr<Recurrent> LSTM::clone_with(std::string name, bool go_backwards, bool zero_output_for_mask) const {
-  RecurrentConfig c = config_;
-  c.go_backwards = go_backwards;
-  c.zero_output_for_mask = zero_output_for_mask;
-  return std::make_shared<LSTM>(c, name);
+  LSTMOptions o = options_;
+  o.go_backwards = go_backwards;
+  o.zero_output_for_mask = zero_output_for_mask;
+  o.name = std::move(name);
+  return std::make_shared<LSTM>(config_.units, o);
 }
 
 void LSTM::build(const std::vector<Shape>& in) {
   Recurrent::build(in);
-  if (bias_ != nullptr && config_.unit_forget_bias) {
+  if (bias_ != nullptr && options_.unit_forget_bias) {
     // Keras: bias = [init(H), ones(H), init(2H)].
     const int64_t H = config_.units;
     for (int64_t j = H; j < 2 * H; ++j) bias_->value[j] = 1.0f;
   }
 }
+
+void LSTM::add_cell_config(nlohmann::json& c) const {
+  c["recurrent_activation"] = ops::activation_name(rec_act_);
+  c["unit_forget_bias"] = options_.unit_forget_bias;
+  c["implementation"] = 2;
+}
+
+std::shared_ptr<Layer> LSTM::from_config(const ConfigReader& r) {
+  LSTMOptions o;
+  const int64_t units = read_recurrent_config(r, o);
+  o.recurrent_activation = r.get_activation("recurrent_activation", o.recurrent_activation);
+  o.unit_forget_bias = r.get_bool("unit_forget_bias", o.unit_forget_bias);
+  return std::make_shared<LSTM>(units, o);
+}
+SEQNET_REGISTER_LAYER(LSTM);
 
 void LSTM::prepare(RecurrentCache& c) const { ensure_shape(c.Aux, {c.T, c.B, c.H}); }
 

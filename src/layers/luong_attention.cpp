@@ -82,6 +82,17 @@ nlohmann::json LuongAttention::get_config() const {
   return j;
 }
 
+std::shared_ptr<Layer> LuongAttention::from_config(const ConfigReader& r) {
+  r.expect_common();
+  LuongAttentionOptions o;
+  o.score = r.get_string("score", o.score);
+  o.kernel_initializer = r.get_initializer("kernel_initializer", o.kernel_initializer);
+  o.kernel_regularizer = r.get_regularizer("kernel_regularizer");
+  o.name = r.name();
+  return std::make_shared<LuongAttention>(r.get_int("units", 1, kMaxConfigDim), o);
+}
+SEQNET_REGISTER_LAYER(LuongAttention);
+
 std::vector<Shape> LuongAttention::infer_shapes(const std::vector<Shape>& in) const {
   expect_input_count(in.size(), 2, 2);
   const char* names[2] = {"decoder states h_t", "encoder states h_s"};

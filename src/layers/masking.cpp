@@ -1,6 +1,8 @@
 #include "seqnet/layers/masking.hpp"
 #include "seqnet/layers/serialization.hpp"
 
+#include <cfloat>
+
 #include <fmt/format.h>
 
 #include <cmath>
@@ -67,5 +69,11 @@ nlohmann::json Masking::get_config() const {
   c["mask_value"] = json_float(mask_value_);
   return c;
 }
+
+std::shared_ptr<Layer> Masking::from_config(const ConfigReader& r) {
+  r.expect_common();
+  return std::make_shared<Masking>(r.get_float("mask_value", 0.0f, -FLT_MAX, FLT_MAX), r.name());
+}
+SEQNET_REGISTER_LAYER(Masking);
 
 }  // namespace seqnet::layers

@@ -222,10 +222,37 @@ namespace seqnet::layers {
 
 nlohmann::json Merge::get_config() const { return base_layer_config(*this); }
 
+namespace {
+
+template <class M>
+std::shared_ptr<Layer> merge_from_config(const ConfigReader& r) {
+  r.expect_common();
+  return std::make_shared<M>(r.name());
+}
+
+}  // namespace
+
+std::shared_ptr<Layer> Add::from_config(const ConfigReader& r) { return merge_from_config<Add>(r); }
+std::shared_ptr<Layer> Subtract::from_config(const ConfigReader& r) { return merge_from_config<Subtract>(r); }
+std::shared_ptr<Layer> Multiply::from_config(const ConfigReader& r) { return merge_from_config<Multiply>(r); }
+std::shared_ptr<Layer> Average::from_config(const ConfigReader& r) { return merge_from_config<Average>(r); }
+std::shared_ptr<Layer> Maximum::from_config(const ConfigReader& r) { return merge_from_config<Maximum>(r); }
+SEQNET_REGISTER_LAYER(Add);
+SEQNET_REGISTER_LAYER(Subtract);
+SEQNET_REGISTER_LAYER(Multiply);
+SEQNET_REGISTER_LAYER(Average);
+SEQNET_REGISTER_LAYER(Maximum);
+
 nlohmann::json Concatenate::get_config() const {
   nlohmann::json c = base_layer_config(*this);
   c["axis"] = axis_;
   return c;
 }
+
+std::shared_ptr<Layer> Concatenate::from_config(const ConfigReader& r) {
+  r.expect_common();
+  return std::make_shared<Concatenate>(static_cast<int>(r.get_int("axis", -1, -8, 8)), r.name());
+}
+SEQNET_REGISTER_LAYER(Concatenate);
 
 }  // namespace seqnet::layers

@@ -1,4 +1,6 @@
 #include "seqnet/layers/recurrent.hpp"
+
+#include "layers/recurrent_config.hpp"
 #include "seqnet/layers/serialization.hpp"
 
 #include <fmt/format.h>
@@ -346,36 +348,21 @@ void Recurrent::weight_gradients(RecurrentCache& c) {
 namespace seqnet::layers {
 
 nlohmann::json Recurrent::get_config() const {
-  const RecurrentConfig& k = config_;
-  const bool lstm = class_name() == "LSTM", gru = class_name() == "GRU";
   nlohmann::json c = base_layer_config(*this);
-  c["return_sequences"] = k.return_sequences;
-  c["return_state"] = k.return_state;
-  c["go_backwards"] = k.go_backwards;
-  c["stateful"] = k.stateful;
+  c["units"] = config_.units;
+  visit_recurrent_options(config_, config_, [&](const char* key, const auto& v, const auto&) {
+    c[key] = recurrent_option_to_json(v);
+  });
+  c["activation"] = ops::activation_name(act_);
   c["unroll"] = false;
   c["time_major"] = false;
-  c["units"] = k.units;
-  c["activation"] = ops::activation_name(act_);
-  if (lstm || gru) c["recurrent_activation"] = ops::activation_name(rec_act_);
-  c["use_bias"] = k.use_bias;
-  c["kernel_initializer"] = initializer_to_keras(k.kernel_initializer);
-  c["recurrent_initializer"] = initializer_to_keras(k.recurrent_initializer);
-  c["bias_initializer"] = initializer_to_keras(k.bias_initializer);
-  if (lstm) c["unit_forget_bias"] = k.unit_forget_bias;
-  c["kernel_regularizer"] = regularizer_to_keras(k.kernel_regularizer);
-  c["recurrent_regularizer"] = regularizer_to_keras(k.recurrent_regularizer);
-  c["bias_regularizer"] = regularizer_to_keras(k.bias_regularizer);
   c["activity_regularizer"] = nullptr;
   c["kernel_constraint"] = nullptr;
   c["recurrent_constraint"] = nullptr;
   c["bias_constraint"] = nullptr;
-  c["dropout"] = json_float(k.dropout);
-  c["recurrent_dropout"] = json_float(k.recurrent_dropout);
-  if (lstm || gru) c["implementation"] = 2;
-  if (gru) c["reset_after"] = k.reset_after;
   // Keras writes this hidden argument only when it is set (Bidirectional).
-  if (k.zero_output_for_mask) c["zero_output_for_mask"] = true;
+  if (!config_.zero_output_for_mask) c.erase("zero_output_for_mask");
+  add_cell_config(c);
   return c;
 }
 

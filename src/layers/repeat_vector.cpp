@@ -55,4 +55,10 @@ nlohmann::json RepeatVector::get_config() const {
   return c;
 }
 
+std::shared_ptr<Layer> RepeatVector::from_config(const ConfigReader& r) {
+  r.expect_common();
+  return std::make_shared<RepeatVector>(r.get_int("n", 1, kMaxConfigDim), r.name());
+}
+SEQNET_REGISTER_LAYER(RepeatVector);
+
 }  // namespace seqnet::layers

@@ -97,10 +97,23 @@ nlohmann::json Flatten::get_config() const {
   return c;
 }
 
+std::shared_ptr<Layer> Flatten::from_config(const ConfigReader& r) {
+  r.expect_common();
+  r.expect("data_format", "channels_last", "channels_first changes the order of the flattened values");
+  return std::make_shared<Flatten>(r.name());
+}
+SEQNET_REGISTER_LAYER(Flatten);
+
 nlohmann::json Reshape::get_config() const {
   nlohmann::json c = base_layer_config(*this);
   c["target_shape"] = target_;
   return c;
 }
+
+std::shared_ptr<Layer> Reshape::from_config(const ConfigReader& r) {
+  r.expect_common();
+  return std::make_shared<Reshape>(r.get_shape("target_shape", true), r.name());
+}
+SEQNET_REGISTER_LAYER(Reshape);
 
 }  // namespace seqnet::layers

@@ -1,14 +1,293 @@
-#include "seqnet/layers/serialization.hpp"
+// Keras serialization of the pieces every layer config shares: float values,
+// initializers and regularizers in both directions (name <-> object in one
+// place), the typed reader of untrusted configs, and the base keys.
 
 #include <fmt/format.h>
 
+#include <cfloat>
 #include <cmath>
-#include <cstdlib>
-#include <string>
+#include <limits>
 
 #include "seqnet/error.hpp"
+#include "seqnet/layers/serialization.hpp"
+#include "seqnet/ops/activations.hpp"
 
 namespace seqnet {
+
+namespace {
+
+using Json = nlohmann::json;
+
+std::string brief(const Json& v) {
+  std::string s = v.dump(-1, ' ', false, Json::error_handler_t::replace);
+  if (s.size() > 60) s = s.substr(0, 57) + "...";
+  return s;
+}
+
+
+}  // namespace
+
+ConfigReader::ConfigReader(const Json& config, std::string context) : j_(&config), context_(std::move(context)) {
+  if (!config.is_object()) {
+    throw ValueError(fmt::format("{}: expected a JSON object, got {}", context_, config.type_name()));
+  }
+}
+
+void ConfigReader::fail(const std::string& key, std::string_view what) const {
+  throw ValueError(fmt::format("{}: `{}` {}", context_, key, what));
+}
+
+bool ConfigReader::has(const std::string& key) const {
+  auto it = j_->find(key);
+  return it != j_->end() && !it->is_null();
+}
+
+std::string ConfigReader::name() const {
+  if (!has("name")) return "";
+  const Json& v = j_->at("name");
+  if (!v.is_string()) fail("name", fmt::format("must be a string, got {}", brief(v)));
+  std::string n = v.get<std::string>();
+  if (n.empty()) fail("name", "must not be empty");
+  if (n.size() > 256) fail("name", "is longer than 256 bytes");
+  if (n.find('/') != std::string::npos) fail("name", fmt::format("must not contain '/', got \"{}\"", n));
+  return n;
+}
+
+std::string ConfigReader::get_string(const std::string& key) const {
+  if (!has(key)) fail(key, "is required");
+  const Json& v = j_->at(key);
+  if (!v.is_string()) fail(key, fmt::format("must be a string, got {}", brief(v)));
+  return v.get<std::string>();
+}
+
+std::string ConfigReader::get_string(const std::string& key, const std::string& def) const {
+  return has(key) ? get_string(key) : def;
+}
+
+int64_t ConfigReader::get_int(const std::string& key, int64_t lo, int64_t hi) const {
+  if (!has(key)) fail(key, "is required");
+  const Json& v = j_->at(key);
+  int64_t x = 0;
+  if (v.is_number_unsigned()) {
+    const auto u = v.get<uint64_t>();
+    if (u > static_cast<uint64_t>(hi)) fail(key, fmt::format("must be an integer in [{}, {}], got {}", lo, hi, u));
+    x = static_cast<int64_t>(u);
+  } else if (v.is_number_integer()) {
+    x = v.get<int64_t>();
+  } else if (v.is_number_float()) {
+    const double d = v.get<double>();
+    if (!(d == std::trunc(d)) || !(d >= -9.0e18 && d <= 9.0e18)) {
+      fail(key, fmt::format("must be an integer, got {}", brief(v)));
+    }
+    x = static_cast<int64_t>(d);
+  } else {
+    fail(key, fmt::format("must be an integer, got {}", brief(v)));
+  }
+  if (x < lo || x > hi) fail(key, fmt::format("must be an integer in [{}, {}], got {}", lo, hi, x));
+  return x;
+}
+
+int64_t ConfigReader::get_int(const std::string& key, int64_t def, int64_t lo, int64_t hi) const {
+  return has(key) ? get_int(key, lo, hi) : def;
+}
+
+float ConfigReader::get_float(const std::string& key, float def, double lo, double hi) const {
+  if (!has(key)) return def;
+  const Json& v = j_->at(key);
+  if (!v.is_number()) fail(key, fmt::format("must be a number, got {}", brief(v)));
+  const double d = v.get<double>();
+  if (!std::isfinite(d) || !(d >= lo && d <= hi) || std::abs(d) > static_cast<double>(FLT_MAX)) {
+    fail(key, fmt::format("must be a number in [{}, {}], got {}", lo, hi, brief(v)));
+  }
+  return static_cast<float>(d);
+}
+
+bool ConfigReader::get_bool(const std::string& key, bool def) const {
+  if (!has(key)) return def;
+  const Json& v = j_->at(key);
+  if (!v.is_boolean()) fail(key, fmt::format("must be true or false, got {}", brief(v)));
+  return v.get<bool>();
+}
+
+std::string ConfigReader::get_activation(const std::string& key, const std::string& def) const {
+  if (!has(key)) return def;
+  const Json& v = j_->at(key);
+  if (!v.is_string()) fail(key, fmt::format("must be an activation name, got {} (custom activations are not supported)", brief(v)));
+  const ops::Act a = ops::parse_activation(v.get<std::string>(), fmt::format("{}: `{}`", context_, key));
+  return ops::activation_name(a);
+}
+
+namespace {
+
+// The number at key `k` of an initializer config (default when absent).
+double init_number(const ConfigReader& r, const std::string& k, double def) {
+  if (!r.has(k)) return def;
+  const Json& v = r.json().at(k);
+  if (!v.is_number() || !std::isfinite(v.get<double>())) {
+    throw ValueError(fmt::format("{}: `{}` must be a finite number, got {}", r.context(), k, brief(v)));
+  }
+  return v.get<double>();
+}
+
+}  // namespace
+
+Initializer ConfigReader::get_initializer(const std::string& key, const Initializer& def) const {
+  if (!has(key)) return def;
+  const Json& v = j_->at(key);
+  const std::string ctx = fmt::format("{}: `{}`", context_, key);
+  Initializer init;
+  if (v.is_string()) {
+    init.name = to_snake_case(v.get<std::string>());
+    if (init.name == "variance_scaling") {
+      throw ValueError(fmt::format("{}: VarianceScaling needs its config (scale, mode, distribution)", ctx));
+    }
+    init.validate(ctx);
+    return init;
+  }
+  if (!v.is_object() || !v.contains("class_name") || !v["class_name"].is_string()) {
+    fail(key, fmt::format("must be an initializer name or {{\"class_name\", \"config\"}}, got {}", brief(v)));
+  }
+  std::string cls = v["class_name"].get<std::string>();
+  if (auto p = cls.rfind('>'); p != std::string::npos) cls = cls.substr(p + 1);  // "Custom>Name"
+  const std::string n = to_snake_case(cls);
+  static const Json kEmpty = Json::object();
+  const Json& cj = v.contains("config") && !v["config"].is_null() ? v["config"] : kEmpty;
+  const ConfigReader c(cj, ctx);
+  init.name = n;
+  if (n == "random_normal" || n == "normal" || n == "truncated_normal") {
+    init.mean = init_number(c, "mean", 0.0);
+    init.stddev = init_number(c, "stddev", 0.05);
+  } else if (n == "random_uniform" || n == "uniform") {
+    init.minval = init_number(c, "minval", -0.05);
+    init.maxval = init_number(c, "maxval", 0.05);
+  } else if (n == "constant") {
+    init.value = init_number(c, "value", 0.0);
+  } else if (n == "orthogonal" || n == "identity") {
+    init.gain = init_number(c, "gain", 1.0);
+  } else if (n == "variance_scaling") {
+    // Older Keras wrote glorot/he/lecun initializers in this general form.
+    const double scale = init_number(c, "scale", 1.0);
+    const std::string mode = c.get_string("mode", "fan_in");
+    std::string dist = c.get_string("distribution", "truncated_normal");
+    if (dist == "normal") dist = "truncated_normal";  // Keras < 2.3 meant truncated
+    const bool uniform = dist == "uniform";
+    if (dist != "uniform" && dist != "truncated_normal") {
+      throw ValueError(fmt::format("{}: VarianceScaling distribution '{}' is not supported", ctx, dist));
+    }
+    if (scale == 1.0 && mode == "fan_avg") {
+      init.name = uniform ? "glorot_uniform" : "glorot_normal";
+    } else if (scale == 2.0 && mode == "fan_in") {
+      init.name = uniform ? "he_uniform" : "he_normal";
+    } else if (scale == 1.0 && mode == "fan_in") {
+      init.name = uniform ? "lecun_uniform" : "lecun_normal";
+    } else {
+      throw ValueError(fmt::format("{}: VarianceScaling(scale={}, mode='{}', distribution='{}') is not supported; "
+                                   "seqnet has the glorot, he and lecun forms",
+                                   ctx, scale, mode, dist));
+    }
+  }
+  init.validate(ctx);
+  return init;
+}
+
+Regularizer ConfigReader::get_regularizer(const std::string& key) const {
+  if (!has(key)) return Regularizer{};
+  const Json& v = j_->at(key);
+  const std::string ctx = fmt::format("{}: `{}`", context_, key);
+  if (v.is_string()) {
+    try {
+      return Regularizer(v.get<std::string>().c_str());
+    } catch (const ValueError& e) {
+      throw ValueError(fmt::format("{}: {}", ctx, e.what()));
+    }
+  }
+  if (!v.is_object() || !v.contains("class_name") || !v["class_name"].is_string()) {
+    fail(key, fmt::format("must be a regularizer {{\"class_name\", \"config\"}}, got {}", brief(v)));
+  }
+  const std::string cls = v["class_name"].get<std::string>();
+  static const Json kEmpty = Json::object();
+  const Json& cj = v.contains("config") && !v["config"].is_null() ? v["config"] : kEmpty;
+  const ConfigReader c(cj, ctx);
+  Regularizer r;
+  if (cls == "L1" || cls == "l1") {
+    r.l1 = c.get_float("l1", 0.01f, 0.0, FLT_MAX);
+  } else if (cls == "L2" || cls == "l2") {
+    r.l2 = c.get_float("l2", 0.01f, 0.0, FLT_MAX);
+  } else if (cls == "L1L2" || cls == "l1_l2") {
+    r.l1 = c.get_float("l1", 0.0f, 0.0, FLT_MAX);
+    r.l2 = c.get_float("l2", 0.0f, 0.0, FLT_MAX);
+  } else {
+    throw ValueError(fmt::format("{}: unknown regularizer class '{}'; expected L1, L2 or L1L2", ctx, cls));
+  }
+  return r;
+}
+
+Shape ConfigReader::get_shape(const std::string& key, bool allow_none) const {
+  if (!has(key)) fail(key, "is required");
+  const Json& v = j_->at(key);
+  if (!v.is_array()) fail(key, fmt::format("must be a list of dimensions, got {}", brief(v)));
+  if (v.size() > 8) fail(key, fmt::format("has {} dimensions; at most 8 are supported", v.size()));
+  Shape s;
+  double known = 1;
+  for (const auto& d : v) {
+    if (d.is_null() || (d.is_number_integer() && !d.is_number_unsigned() && d.get<int64_t>() == -1)) {
+      if (!allow_none) fail(key, fmt::format("must hold positive integers, got {}", brief(v)));
+      s.push_back(None);
+      continue;
+    }
+    if (!d.is_number_integer() || (!d.is_number_unsigned() && d.get<int64_t>() < 1) ||
+        (d.is_number_unsigned() && d.get<uint64_t>() > static_cast<uint64_t>(kMaxConfigDim)) ||
+        d.get<int64_t>() > kMaxConfigDim) {
+      fail(key, fmt::format("entries must be integers in [1, {}]{}, got {}", kMaxConfigDim,
+                            allow_none ? " or null" : "", brief(v)));
+    }
+    s.push_back(d.get<int64_t>());
+    known *= static_cast<double>(s.back());
+  }
+  if (known > static_cast<double>(int64_t{1} << 40)) {
+    fail(key, fmt::format("{} holds more than 2^40 elements per item", brief(v)));
+  }
+  return s;
+}
+
+void ConfigReader::expect(const std::string& key, const Json& allowed, std::string_view why) const {
+  if (!has(key)) return;
+  const Json& v = j_->at(key);
+  const bool same = (v.is_number() && allowed.is_number()) ? v.get<double>() == allowed.get<double>() : v == allowed;
+  if (!same) fail(key, fmt::format("is {}, but seqnet supports only {}: {}", brief(v), brief(allowed), why));
+}
+
+void ConfigReader::expect_null(const std::string& key, std::string_view why) const {
+  if (has(key)) fail(key, fmt::format("is {}, but seqnet supports only null: {}", brief(j_->at(key)), why));
+}
+
+void ConfigReader::expect_float32() const {
+  if (!has("dtype")) return;
+  const Json& v = j_->at("dtype");
+  if (v.is_string() && v.get<std::string>() == "float32") return;
+  if (v.is_object() && v.contains("config") && v["config"].is_object() && v["config"].contains("name") &&
+      v["config"]["name"] == "float32") {
+    return;  // {"class_name": "Policy", "config": {"name": "float32"}}
+  }
+  fail("dtype", fmt::format("is {}; seqnet layers compute in float32", brief(v)));
+}
+
+void ConfigReader::expect_common() const {
+  expect_float32();
+  expect_null("activity_regularizer", "seqnet has no activity regularizers");
+}
+
+void ConfigReader::expect_no_constraints(std::initializer_list<const char*> keys) const {
+  for (const char* k : keys) expect_null(k, "seqnet has no weight constraints");
+}
+
+std::shared_ptr<Layer> ConfigReader::get_layer(const std::string& key) const {
+  if (!has(key)) fail(key, "(the wrapped layer) is required");
+  return layer_from_config(j_->at(key));
+}
+
+// ---------------------------------------------------------------- writing
+
 
 nlohmann::json json_float(float v) {
   if (!std::isfinite(v)) return nullptr;
@@ -64,5 +343,7 @@ nlohmann::json base_layer_config(const Layer& layer) {
 nlohmann::json layer_to_keras(const Layer& layer) {
   return nlohmann::json{{"class_name", layer.class_name()}, {"config", layer.get_config()}};
 }
+
+nlohmann::json layer_to_config(const Layer& layer) { return layer_to_keras(layer); }
 
 }  // namespace seqnet

@@ -1,21 +1,30 @@
 #include "seqnet/layers/simple_rnn.hpp"
 
+#include "layers/recurrent_config.hpp"
+
 #include "seqnet/ops/gemm.hpp"
 #include "seqnet/ops/recurrent_kernels.hpp"
 
 namespace seqnet::layers {
 
 SimpleRNN::SimpleRNN(int64_t units, const SimpleRNNOptions& options)
-    : Recurrent("SimpleRNN", common_recurrent_config(units, options), options.name) {}
+    : Recurrent("SimpleRNN", common_recurrent_config(units, options), options.name), options_(options) {}
 
-SimpleRNN::SimpleRNN(const RecurrentConfig& config, const std::string& name) : Recurrent("SimpleRNN", config, name) {}
+void SimpleRNN::add_cell_config(nlohmann::json&) const {}
 
-std::shared_ptr<Recurrent> SimpleRNN::clone_with(std::string name, bool go_backwards,
-                                                 bool zero_output_for_mask) const {
-  RecurrentConfig c = config_;
-  c.go_backwards = go_backwards;
-  c.zero_output_for_mask = zero_output_for_mask;
-  return std::make_shared<SimpleRNN>(c, name);
+std::shared_ptr<Layer> SimpleRNN::from_config(const ConfigReader& r) {
+  SimpleRNNOptions o;
+  const int64_t units = read_recurrent_config(r, o);
+  return std::make_shared<SimpleRNN>(units, o);
+}
+SEQNET_REGISTER_LAYER(SimpleRNN);
+
+std::shared_ptr<Recurrent> SimpleRNN::clone_with(std::string name, bool go_backwards, bool zero_output_for_mask) const {
+  SimpleRNNOptions o = options_;
+  o.go_backwards = go_backwards;
+  o.zero_output_for_mask = zero_output_for_mask;
+  o.name = std::move(name);
+  return std::make_shared<SimpleRNN>(config_.units, o);
 }
 
 void SimpleRNN::prepare(RecurrentCache&) const {}

@@ -40,6 +40,10 @@ void TimeDistributed::visit_params(const std::function<void(const std::string&, 
   inner_->visit_params(fn);
 }
 
+void TimeDistributed::visit_sublayers(const std::function<void(const std::string&, Layer&)>& fn) {
+  fn("", *inner_);
+}
+
 std::vector<Shape> TimeDistributed::infer_shapes(const std::vector<Shape>& in) const {
   expect_input_count(in.size(), 1, 1);
   const Shape& s = in[0];
@@ -86,5 +90,11 @@ nlohmann::json TimeDistributed::get_config() const {
   c["layer"] = layer_to_keras(*inner_);
   return c;
 }
+
+std::shared_ptr<Layer> TimeDistributed::from_config(const ConfigReader& r) {
+  r.expect_common();
+  return std::make_shared<TimeDistributed>(r.get_layer("layer"), r.name());
+}
+SEQNET_REGISTER_LAYER(TimeDistributed);
 
 }  // namespace seqnet::layers

@@ -265,6 +265,17 @@ const std::string& Model::name() const { return impl_->name; }
 const std::vector<SymbolicTensor>& Model::inputs() const { return impl_->inputs; }
 const std::vector<SymbolicTensor>& Model::outputs() const { return impl_->outputs; }
 
+std::vector<std::shared_ptr<Layer>> Model::unique_layers(bool include_inputs) const {
+  return impl_->unique_layers(include_inputs);
+}
+
+const std::vector<std::shared_ptr<GraphNode>>& Model::nodes() const { return impl_->nodes; }
+
+const std::vector<std::shared_ptr<Loss>>& Model::losses() const { return impl_->losses; }
+const std::vector<float>& Model::loss_weights() const { return impl_->loss_weights; }
+const std::vector<std::string>& Model::output_names() const { return impl_->output_names; }
+const std::vector<std::string>& Model::metric_names() const { return impl_->metric_names; }
+
 std::vector<LayerRef> Model::layers() const {
   std::vector<LayerRef> out;
   for (const auto& l : impl_->unique_layers(!is_sequential())) out.emplace_back(l);

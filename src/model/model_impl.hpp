@@ -1,7 +1,9 @@
 #pragma once
 // The inside of a Model: the analysed graph, its execution plan and its
-// training configuration. Shared by model.cpp (graph, execution), summary.cpp
-// and train/fit.cpp.
+// training configuration. Seen only by the Model's own member functions:
+// model.cpp (graph, execution), summary.cpp, and train/ (fit.cpp and the
+// training engine, which implement compile/fit/evaluate/predict). Everyone
+// else uses Model's public accessors.
 
 #include <memory>
 #include <string>
@@ -52,11 +54,6 @@ struct Model::Impl {
   double regularization_penalty() const;
   void add_regularization_gradients() const;
   std::string describe() const;
-};
-
-// Access to a model's inside for the library's own code (fit, summary, io).
-struct ModelAccess {
-  static Model::Impl& impl(const Model& m) { return *m.impl_; }
 };
 
 }  // namespace seqnet

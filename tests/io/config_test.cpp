@@ -386,7 +386,7 @@ TEST(Config, LoadsKeras2SequentialForms) {
   EXPECT_EQ(b->get_layer("embedding_1").as<layers::Embedding>().options().mask_zero, true);
   auto& bi = b->get_layer("bidirectional_1").as<layers::Bidirectional>();
   EXPECT_EQ(bi.forward_layer().class_name(), "GRU");
-  EXPECT_FALSE(bi.forward_layer().config().reset_after);
+  EXPECT_FALSE(dynamic_cast<layers::GRU&>(bi.forward_layer()).reset_after());
   EXPECT_EQ(bi.forward_layer().config().kernel_initializer.name, "glorot_uniform");
   Tensors out = b->predict(ids({3, 20}, 1, 0, 100));
   EXPECT_EQ(out[0].shape(), (Shape{3, 1}));

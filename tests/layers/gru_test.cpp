@@ -38,7 +38,7 @@ Ref ref_gru(layers::GRU& l, const Tensor& x, const Tensor& mask = {}, const Tens
   // Input bias and recurrent bias (reset_after), or the one bias.
   auto b_in = [&](int64_t g) { return bias == nullptr ? 0.0 : static_cast<double>(bias->value[g]); };
   auto b_rec = [&](int64_t g) {
-    return (bias == nullptr || !cfg.reset_after) ? 0.0 : static_cast<double>(bias->value[3 * H + g]);
+    return (bias == nullptr || !l.reset_after()) ? 0.0 : static_cast<double>(bias->value[3 * H + g]);
   };
   Ref r;
   r.seq = Tensor({B, T, H});
@@ -68,7 +68,7 @@ Ref ref_gru(layers::GRU& l, const Tensor& x, const Tensor& mask = {}, const Tens
           const double z = act(cfg.recurrent_activation, xp[j] + hp[j]);
           const double rr = act(cfg.recurrent_activation, xp[H + j] + hp[H + j]);
           double pre;
-          if (cfg.reset_after) {
+          if (l.reset_after()) {
             pre = xp[2 * H + j] + rr * hp[2 * H + j];
           } else {
             pre = xp[2 * H + j];

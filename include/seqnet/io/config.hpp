@@ -13,9 +13,12 @@
 //        "inbound_nodes": [[["input_1", 0, 0, {}], ["lstm_2", 0, 1, {}], ...]]}, ...],
 //     "input_layers": [["input_1", 0, 0]], "output_layers": [["dense", 0, 0]]}}
 //
-// Layers write their own config (Layer::get_config); the reverse, config ->
-// layer, is a registry keyed by Keras class name that holds every built-in
-// layer and takes more with register_layer().
+// Each layer class writes its own config (Layer::get_config) and reads it
+// back (its static from_config, registered from the layer's own source file
+// with SEQNET_REGISTER_LAYER); the registry, ConfigReader and
+// layer_from_config live in seqnet/layers/serialization.hpp. This file holds
+// only the model containers: Sequential and Functional graphs, and the
+// training configuration.
 //
 // Reading rules: keys that do not change the computation are accepted and
 // ignored (unroll, implementation, seed, trainable, unknown keys); keys that
@@ -35,88 +38,10 @@
 #include <string_view>
 #include <vector>
 
-#include "seqnet/layers/initializers.hpp"
-#include "seqnet/layers/layer.hpp"
-#include "seqnet/layers/regularizers.hpp"
+#include "seqnet/layers/serialization.hpp"
 #include "seqnet/model/model.hpp"
 
 namespace seqnet {
-
-// Largest dimension (units, sizes, shape entries) a config may hold.
-inline constexpr int64_t kMaxConfigDim = int64_t{1} << 24;
-
-// Typed, range-checked access to one layer's config object. Every getter
-// throws ValueError "<context>: ..." naming the key, what was expected and
-// what was found.
-class ConfigReader {
- public:
-  // Throws ValueError when `config` is not a JSON object.
-  ConfigReader(const nlohmann::json& config, std::string context);
-
-  const std::string& context() const { return context_; }
-  const nlohmann::json& json() const { return *j_; }
-  // Whether `key` is present with a non-null value.
-  bool has(const std::string& key) const;
-
-  // The layer name ("name"): non-empty, at most 256 bytes, no '/'. Returns
-  // "" when absent (a default name is then chosen).
-  std::string name() const;
-  // A required string / one with a default when absent or null.
-  std::string get_string(const std::string& key) const;
-  std::string get_string(const std::string& key, const std::string& def) const;
-  // A required integer in [lo, hi] / one with a default (a float with an
-  // integral value counts as an integer).
-  int64_t get_int(const std::string& key, int64_t lo, int64_t hi) const;
-  int64_t get_int(const std::string& key, int64_t def, int64_t lo, int64_t hi) const;
-  // A finite number in [lo, hi], with a default, as float32.
-  float get_float(const std::string& key, float def, double lo, double hi) const;
-  bool get_bool(const std::string& key, bool def) const;
-  // A Keras activation name, validated. Default when absent.
-  std::string get_activation(const std::string& key, const std::string& def) const;
-  // An initializer: a name ("glorot_uniform") or Keras's {"class_name",
-  // "config"} (Keras 2 classes and the VarianceScaling forms older Keras
-  // wrote). Seeds are accepted and ignored. Default when absent or null.
-  Initializer get_initializer(const std::string& key, const Initializer& def) const;
-  // A regularizer: null, or {"class_name": "L1" | "L2" | "L1L2", "config"}.
-  Regularizer get_regularizer(const std::string& key) const;
-  // A shape: an array of at most 8 integers in [1, 2^24] (null or -1 allowed
-  // as None where `allow_none`), whose known dimensions multiply to at most
-  // 2^40.
-  Shape get_shape(const std::string& key, bool allow_none) const;
-  // Requires the key to be absent, null, or equal to `allowed`; `why` ends
-  // the message ("seqnet has no constraints").
-  void expect(const std::string& key, const nlohmann::json& allowed, std::string_view why) const;
-  void expect_null(const std::string& key, std::string_view why) const;
-  // Checks "dtype": absent, null, "float32", or a float32 Policy.
-  void expect_float32() const;
-
- private:
-  const nlohmann::json* j_;
-  std::string context_;
-  [[noreturn]] void fail(const std::string& key, std::string_view what) const;
-};
-
-// Makes a layer from its config. Throws ValueError for an invalid config.
-using LayerFactory = std::function<std::shared_ptr<Layer>(const ConfigReader& config)>;
-
-// Registers (or replaces) the factory of a Keras class name, so that
-// layer_from_config and model_from_json can make layers of that class.
-// Throws ValueError for an empty class name or a null factory.
-void register_layer(const std::string& class_name, LayerFactory factory);
-// The registered class names, sorted (the built-in ones: Activation, Add,
-// AttentionDecoder, Average, Bidirectional, Concatenate, Dense, Dropout,
-// Embedding, Flatten, GRU, LSTM, Masking, Maximum, Multiply, RepeatVector,
-// Reshape, SimpleRNN, Subtract, TimeDistributed; InputLayer is handled by
-// the model readers).
-std::vector<std::string> registered_layers();
-
-// {"class_name": ..., "config": layer.get_config()} (Keras's
-// layers.serialize). Throws ValueError for a layer without get_config.
-nlohmann::json layer_to_config(const Layer& layer);
-// A new layer from {"class_name": ..., "config": {...}} (Keras's
-// layers.deserialize). Throws ValueError for an unknown class (listing the
-// known ones) or an invalid config.
-std::shared_ptr<Layer> layer_from_config(const nlohmann::json& class_and_config);
 
 struct ConfigOptions {
   // Most weight values all layers built from the config may hold together;

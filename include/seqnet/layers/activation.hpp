@@ -12,6 +12,8 @@ namespace layers {
 
 class Activation : public Layer {
  public:
+  // Reads get_config()'s form back (see seqnet/layers/serialization.hpp).
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
   // Throws ValueError for an unknown activation name.
   explicit Activation(const std::string& activation, std::string name = "");
   ops::Act activation() const { return act_; }

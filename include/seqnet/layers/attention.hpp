@@ -128,6 +128,8 @@ struct DenseAttentionCache : Cache {
 
 class Attention : public BaseDenseAttention {
  public:
+  // Reads get_config()'s form back (see seqnet/layers/serialization.hpp).
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
   // Throws ValueError for an unknown score_mode or dropout outside [0, 1).
   explicit Attention(AttentionOptions options = {});
   const AttentionOptions& options() const { return options_; }
@@ -147,6 +149,8 @@ class Attention : public BaseDenseAttention {
 
 class AdditiveAttention : public BaseDenseAttention {
  public:
+  // Reads get_config()'s form back (see seqnet/layers/serialization.hpp).
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
   // Throws ValueError for dropout outside [0, 1).
   explicit AdditiveAttention(AdditiveAttentionOptions options = {});
   const AdditiveAttentionOptions& options() const { return options_; }

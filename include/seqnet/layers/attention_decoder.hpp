@@ -51,6 +51,8 @@ namespace layers {
 
 class AttentionDecoder : public Layer {
  public:
+  // Reads get_config()'s form back (see seqnet/layers/serialization.hpp).
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
   // Throws ValueError for units or output_dim <= 0, or bad options.
   AttentionDecoder(int64_t units, int64_t output_dim, AttentionDecoderOptions options = {});
   int64_t units() const { return units_; }

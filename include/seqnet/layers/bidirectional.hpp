@@ -39,6 +39,8 @@ namespace layers {
 
 class Bidirectional : public Layer {
  public:
+  // Reads get_config()'s form back (see seqnet/layers/serialization.hpp).
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
   enum class MergeMode { Concat, Sum, Mul, Ave, None };
   // Throws ValueError for an unknown merge_mode, a null layer, or a
   // backward_layer that does not match `layer`.
@@ -50,6 +52,7 @@ class Bidirectional : public Layer {
   const BidirectionalOptions& options() const { return options_; }
 
   int num_outputs() const override;
+  using Layer::reset_states;
   void reset_states() override;
   bool is_stateful() const override { return forward_->is_stateful(); }
   std::unique_ptr<Cache> make_cache() const override;
@@ -57,6 +60,7 @@ class Bidirectional : public Layer {
   void visit_params(const std::function<void(const std::string&, Param&)>& fn) override;
   // Keras 2 config (see Layer::get_config).
   nlohmann::json get_config() const override;
+  void visit_sublayers(const std::function<void(const std::string& path, Layer&)>& fn) override;
 
  protected:
   std::vector<Shape> infer_shapes(const std::vector<Shape>& in) const override;

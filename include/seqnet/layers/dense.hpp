@@ -32,6 +32,8 @@ namespace layers {
 
 class Dense : public Layer {
  public:
+  // Reads get_config()'s form back (see seqnet/layers/serialization.hpp).
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
   // Throws ValueError when units <= 0 or an option is invalid.
   explicit Dense(int64_t units, DenseOptions options = {});
 

@@ -12,6 +12,8 @@ namespace layers {
 
 class Dropout : public Layer {
  public:
+  // Reads get_config()'s form back (see seqnet/layers/serialization.hpp).
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
   // Throws ValueError unless 0 <= rate < 1.
   explicit Dropout(float rate, std::string name = "");
   float rate() const { return rate_; }

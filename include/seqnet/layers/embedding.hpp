@@ -31,6 +31,8 @@ namespace layers {
 
 class Embedding : public Layer {
  public:
+  // Reads get_config()'s form back (see seqnet/layers/serialization.hpp).
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
   // Throws ValueError when input_dim or output_dim <= 0.
   Embedding(int64_t input_dim, int64_t output_dim, EmbeddingOptions options = {});
   int64_t input_dim() const { return input_dim_; }

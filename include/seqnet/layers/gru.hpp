@@ -59,20 +59,26 @@ namespace layers {
 
 class GRU : public Recurrent {
  public:
+  // Reads get_config()'s form back (see seqnet/layers/serialization.hpp).
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
   explicit GRU(int64_t units, const GRUOptions& options = {});
-  explicit GRU(const RecurrentConfig& config, const std::string& name = "");
+  const GRUOptions& options() const { return options_; }
   int num_states() const override { return 1; }
   int gates() const override { return 3; }
-  bool reset_after() const { return config_.reset_after; }
+  bool reset_after() const { return options_.reset_after; }
   std::shared_ptr<Recurrent> clone_with(std::string name, bool go_backwards, bool zero_output_for_mask) const override;
 
  protected:
+  void add_cell_config(nlohmann::json& config) const override;
   Shape bias_shape() const override;
   const float* input_bias() const override;
   void prepare(RecurrentCache& c) const override;
   void step_forward(RecurrentCache& c, int64_t s) override;
   void step_backward(RecurrentCache& c, int64_t s, const float* dout, int64_t dout_ld) override;
   void weight_gradients(RecurrentCache& c) override;
+
+ private:
+  GRUOptions options_;
 };
 
 }  // namespace layers

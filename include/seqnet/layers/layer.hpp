@@ -37,7 +37,8 @@
 
 namespace seqnet {
 
-struct GraphNode;  // a symbolic call of a layer (model/graph.hpp)
+struct GraphNode;     // a symbolic call of a layer (model/symbolic.hpp)
+class ConfigReader;  // reads untrusted layer configs (layers/serialization.hpp)
 
 // A weight: its Keras name ("kernel", "recurrent_kernel", "bias",
 // "embeddings"), its value, its gradient (same shape), and its regularizer.
@@ -131,6 +132,21 @@ class Layer {
   virtual void reset_states() {}
   // Whether the layer keeps state across calls (stateful recurrent layers).
   virtual bool is_stateful() const { return false; }
+  // The states a stateful layer keeps itself (not those of its
+  // sublayers): empty before its first call and for other layers.
+  virtual const std::vector<Tensor>& states() const;
+  // Number of state tensors a stateful layer keeps. Default: 0.
+  virtual int num_states() const { return 0; }
+  // Sets the kept states. Throws ValueError for a layer that keeps none
+  // (the default), or as the layer's own override says.
+  virtual void reset_states(const std::vector<Tensor>& states);
+
+  // Visits the layers this one wraps, each with its path inside this layer
+  // (the prefix of its weights' paths; Bidirectional: "forward_lstm" and
+  // "backward_lstm"; TimeDistributed: "", as Keras names the inner weights
+  // without a prefix). Wrappers override it, so that savers, summaries and
+  // importers walk any wrapper without knowing its class. Default: none.
+  virtual void visit_sublayers(const std::function<void(const std::string& path, Layer&)>& fn);
 
   // Number of outputs for the current configuration (return_state adds some).
   virtual int num_outputs() const { return 1; }

@@ -59,19 +59,25 @@ namespace layers {
 
 class LSTM : public Recurrent {
  public:
+  // Reads get_config()'s form back (see seqnet/layers/serialization.hpp).
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
   // Throws ValueError for units <= 0, dropout outside [0, 1), unknown
   // activations or initializers.
   explicit LSTM(int64_t units, const LSTMOptions& options = {});
-  explicit LSTM(const RecurrentConfig& config, const std::string& name = "");
+  const LSTMOptions& options() const { return options_; }
   int num_states() const override { return 2; }
   int gates() const override { return 4; }
   std::shared_ptr<Recurrent> clone_with(std::string name, bool go_backwards, bool zero_output_for_mask) const override;
 
  protected:
+  void add_cell_config(nlohmann::json& config) const override;
   void build(const std::vector<Shape>& in) override;
   void prepare(RecurrentCache& c) const override;
   void step_forward(RecurrentCache& c, int64_t s) override;
   void step_backward(RecurrentCache& c, int64_t s, const float* dout, int64_t dout_ld) override;
+
+ private:
+  LSTMOptions options_;
 };
 
 }  // namespace layers

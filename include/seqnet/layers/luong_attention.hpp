@@ -51,6 +51,8 @@ namespace layers {
 
 class LuongAttention : public Layer {
  public:
+  // Reads get_config()'s form back (see seqnet/layers/serialization.hpp).
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
   enum class Score { Dot, General, Concat, Location };
   // Throws ValueError for units <= 0, an unknown score or bad options.
   LuongAttention(int64_t units, LuongAttentionOptions options = {});

@@ -13,6 +13,8 @@ namespace layers {
 
 class Masking : public Layer {
  public:
+  // Reads get_config()'s form back (see seqnet/layers/serialization.hpp).
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
   explicit Masking(float mask_value = 0.0f, std::string name = "");
   float mask_value() const { return mask_value_; }
   Tensor compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& masks) const override;

@@ -32,26 +32,33 @@ class Merge : public Layer {
 class Add : public Merge {
  public:
   explicit Add(std::string name = "") : Merge(Op::Add, "Add", std::move(name)) {}
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
 };
 class Subtract : public Merge {
  public:
   explicit Subtract(std::string name = "") : Merge(Op::Subtract, "Subtract", std::move(name)) {}
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
 };
 class Multiply : public Merge {
  public:
   explicit Multiply(std::string name = "") : Merge(Op::Multiply, "Multiply", std::move(name)) {}
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
 };
 class Average : public Merge {
  public:
   explicit Average(std::string name = "") : Merge(Op::Average, "Average", std::move(name)) {}
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
 };
 class Maximum : public Merge {
  public:
   explicit Maximum(std::string name = "") : Merge(Op::Maximum, "Maximum", std::move(name)) {}
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
 };
 
 class Concatenate : public Layer {
  public:
+  // Reads get_config()'s form back (see seqnet/layers/serialization.hpp).
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
   // axis counts from the front (0 is the batch axis, which cannot be used)
   // or, when negative, from the end. Default: -1.
   explicit Concatenate(int axis = -1, std::string name = "");

@@ -1,10 +1,13 @@
 #pragma once
 // Recurrent: the generic recurrent layer that LSTM, GRU and SimpleRNN derive
-// from. It owns the time loop and everything the three share (Keras's RNN
+// from; it knows none of them. It owns the time loop and everything the three share (Keras's RNN
 // layer): input validation, initial states, stateful state keeping, masks,
 // go_backwards, dropout and recurrent dropout masks, return_sequences and
 // return_state. A subclass provides the cell: its weight layout and the
-// per-step work (the recurrent GEMM and its fused gate kernel).
+// per-step work (the recurrent GEMM and its fused gate kernel), its own
+// config keys (add_cell_config, from_config), and its cache buffers
+// (prepare). States: the first is h (in RecurrentCache::Hs), a second one
+// is the cell state (Cs); num_states() says how many.
 //
 // Inputs:  [x (B, T, I), optional initial states (B, H) each]
 // Outputs: [output] or, with return_state, [output, states...] where output
@@ -36,16 +39,18 @@
 namespace seqnet {
 
 // The options every recurrent layer shares, in normalized form. The public
-// option structs (LSTMOptions, GRUOptions, SimpleRNNOptions) convert to it.
+// option structs (LSTMOptions, GRUOptions, SimpleRNNOptions) convert to it;
+// what only one cell has (LSTM's unit_forget_bias, GRU's reset_after) stays
+// in that cell's options.
 struct RecurrentConfig {
   int64_t units = 0;
   std::string activation = "tanh";
+  // The gates' activation (gated cells; SimpleRNN has none).
   std::string recurrent_activation = "sigmoid";
   bool use_bias = true;
   Initializer kernel_initializer = "glorot_uniform";
   Initializer recurrent_initializer = "orthogonal";
   Initializer bias_initializer = "zeros";
-  bool unit_forget_bias = true;  // LSTM only
   Regularizer kernel_regularizer{};
   Regularizer recurrent_regularizer{};
   Regularizer bias_regularizer{};
@@ -56,29 +61,38 @@ struct RecurrentConfig {
   bool go_backwards = false;
   bool stateful = false;
   bool zero_output_for_mask = false;
-  bool reset_after = true;  // GRU only
 };
+
+// The recurrent argument family, written once: calls f(keras_key, a.field,
+// b.field) for every option all recurrent layers share (units and the
+// cell's own options excepted), in Keras's order. `a` and `b` are option
+// structs or RecurrentConfigs (any types with these fields). Copying,
+// reading and writing configs are all this one list.
+template <class A, class B, class F>
+void visit_recurrent_options(A& a, B& b, F&& f) {
+  f("activation", a.activation, b.activation);
+  f("use_bias", a.use_bias, b.use_bias);
+  f("kernel_initializer", a.kernel_initializer, b.kernel_initializer);
+  f("recurrent_initializer", a.recurrent_initializer, b.recurrent_initializer);
+  f("bias_initializer", a.bias_initializer, b.bias_initializer);
+  f("kernel_regularizer", a.kernel_regularizer, b.kernel_regularizer);
+  f("recurrent_regularizer", a.recurrent_regularizer, b.recurrent_regularizer);
+  f("bias_regularizer", a.bias_regularizer, b.bias_regularizer);
+  f("dropout", a.dropout, b.dropout);
+  f("recurrent_dropout", a.recurrent_dropout, b.recurrent_dropout);
+  f("return_sequences", a.return_sequences, b.return_sequences);
+  f("return_state", a.return_state, b.return_state);
+  f("go_backwards", a.go_backwards, b.go_backwards);
+  f("stateful", a.stateful, b.stateful);
+  f("zero_output_for_mask", a.zero_output_for_mask, b.zero_output_for_mask);
+}
 
 // Copies the options every recurrent option struct has into a config.
 template <class Options>
 RecurrentConfig common_recurrent_config(int64_t units, const Options& o) {
   RecurrentConfig c;
   c.units = units;
-  c.activation = o.activation;
-  c.use_bias = o.use_bias;
-  c.kernel_initializer = o.kernel_initializer;
-  c.recurrent_initializer = o.recurrent_initializer;
-  c.bias_initializer = o.bias_initializer;
-  c.kernel_regularizer = o.kernel_regularizer;
-  c.recurrent_regularizer = o.recurrent_regularizer;
-  c.bias_regularizer = o.bias_regularizer;
-  c.dropout = o.dropout;
-  c.recurrent_dropout = o.recurrent_dropout;
-  c.return_sequences = o.return_sequences;
-  c.return_state = o.return_state;
-  c.go_backwards = o.go_backwards;
-  c.stateful = o.stateful;
-  c.zero_output_for_mask = o.zero_output_for_mask;
+  visit_recurrent_options(o, c, [](const char*, const auto& from, auto& to) { to = from; });
   return c;
 }
 
@@ -93,7 +107,7 @@ class Recurrent : public Layer {
   ops::Act activation() const { return act_; }
   ops::Act recurrent_activation() const { return rec_act_; }
   // Number of state tensors: 2 for LSTM (h, c), 1 for GRU and SimpleRNN.
-  virtual int num_states() const = 0;
+  int num_states() const override = 0;
   // Number of gates G: the kernel is (I, G*H).
   virtual int gates() const = 0;
   int num_outputs() const override { return 1 + (config_.return_state ? num_states() : 0); }
@@ -105,9 +119,9 @@ class Recurrent : public Layer {
   // Sets the kept states of a stateful layer. Throws ValueError when the
   // layer is not stateful or the number of states is wrong, ShapeError when
   // a state is not (B, units).
-  void reset_states(const std::vector<Tensor>& states);
+  void reset_states(const std::vector<Tensor>& states) override;
   // The kept states of a stateful layer (empty before its first call).
-  const std::vector<Tensor>& states() const { return states_; }
+  const std::vector<Tensor>& states() const override { return states_; }
 
   // A new, unbuilt layer of the same class and configuration with fresh
   // weights, the given name, and go_backwards / zero_output_for_mask as
@@ -117,7 +131,8 @@ class Recurrent : public Layer {
 
   std::unique_ptr<Cache> make_cache() const override;
   Tensor compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& masks) const override;
-  // Keras 2 config (see Layer::get_config).
+  // Keras 2 config (see Layer::get_config): the shared keys, then the
+  // cell's own (add_cell_config).
   nlohmann::json get_config() const override;
 
   // Weights (valid once built).
@@ -133,7 +148,9 @@ class Recurrent : public Layer {
   std::vector<Tensor> forward_impl(const std::vector<Tensor>& in, const CallArgs& args, Cache* cache) override;
   std::vector<Tensor> backward_impl(const std::vector<Tensor>& dout, Cache& cache) override;
 
-  // Cell hooks. bias_shape: the bias weight's shape. input_bias: the part of
+  // Cell hooks. add_cell_config: writes the config keys only this cell has.
+  virtual void add_cell_config(nlohmann::json& config) const = 0;
+  // bias_shape: the bias weight's shape. input_bias: the part of
   // the bias added to the input projections (G*H floats) or null.
   virtual Shape bias_shape() const;
   virtual const float* input_bias() const { return bias_ != nullptr ? bias_->value.data() : nullptr; }

@@ -10,6 +10,8 @@ namespace layers {
 
 class RepeatVector : public Layer {
  public:
+  // Reads get_config()'s form back (see seqnet/layers/serialization.hpp).
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
   // Throws ValueError when n <= 0.
   explicit RepeatVector(int64_t n, std::string name = "");
   int64_t n() const { return n_; }

@@ -12,6 +12,8 @@ namespace layers {
 
 class Flatten : public Layer {
  public:
+  // Reads get_config()'s form back (see seqnet/layers/serialization.hpp).
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
   explicit Flatten(std::string name = "");
   // Keras 2 config (see Layer::get_config).
   nlohmann::json get_config() const override;
@@ -24,6 +26,8 @@ class Flatten : public Layer {
 
 class Reshape : public Layer {
  public:
+  // Reads get_config()'s form back (see seqnet/layers/serialization.hpp).
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
   // Throws ValueError when the target has a dimension < -1 or == 0, or more
   // than one -1.
   explicit Reshape(Shape target_shape, std::string name = "");

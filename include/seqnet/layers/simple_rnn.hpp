@@ -50,16 +50,22 @@ namespace layers {
 
 class SimpleRNN : public Recurrent {
  public:
+  // Reads get_config()'s form back (see seqnet/layers/serialization.hpp).
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
   explicit SimpleRNN(int64_t units, const SimpleRNNOptions& options = {});
-  explicit SimpleRNN(const RecurrentConfig& config, const std::string& name = "");
+  const SimpleRNNOptions& options() const { return options_; }
   int num_states() const override { return 1; }
   int gates() const override { return 1; }
   std::shared_ptr<Recurrent> clone_with(std::string name, bool go_backwards, bool zero_output_for_mask) const override;
 
  protected:
+  void add_cell_config(nlohmann::json& config) const override;
   void prepare(RecurrentCache& c) const override;
   void step_forward(RecurrentCache& c, int64_t s) override;
   void step_backward(RecurrentCache& c, int64_t s, const float* dout, int64_t dout_ld) override;
+
+ private:
+  SimpleRNNOptions options_;
 };
 
 }  // namespace layers

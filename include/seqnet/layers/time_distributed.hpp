@@ -15,6 +15,8 @@ namespace layers {
 
 class TimeDistributed : public Layer {
  public:
+  // Reads get_config()'s form back (see seqnet/layers/serialization.hpp).
+  static std::shared_ptr<Layer> from_config(const ConfigReader& config);
   // Throws ValueError when `layer` is null.
   explicit TimeDistributed(std::shared_ptr<Layer> layer, std::string name = "");
   Layer& layer() { return *inner_; }
@@ -24,6 +26,8 @@ class TimeDistributed : public Layer {
   void visit_params(const std::function<void(const std::string&, Param&)>& fn) override;
   // Keras 2 config (see Layer::get_config).
   nlohmann::json get_config() const override;
+  void visit_sublayers(const std::function<void(const std::string& path, Layer&)>& fn) override;
+  using Layer::reset_states;
   void reset_states() override { inner_->reset_states(); }
   bool is_stateful() const override { return inner_->is_stateful(); }
 

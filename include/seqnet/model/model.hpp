@@ -167,6 +167,13 @@ class Model {
   // Layers in graph order (functional models include their InputLayers;
   // Sequential models do not, as in Keras).
   std::vector<LayerRef> layers() const;
+  // The layers of the graph, each once, in execution order; with
+  // include_inputs the InputLayers too (whatever kind the model is).
+  std::vector<std::shared_ptr<Layer>> unique_layers(bool include_inputs = false) const;
+  // The layer calls of the graph in execution order, Input placeholders
+  // included (Keras's model._nodes). Empty before a Sequential model is
+  // built.
+  const std::vector<std::shared_ptr<GraphNode>>& nodes() const;
   // Throws ValueError naming the layer and listing the model's layers.
   LayerRef get_layer(const std::string& name) const;
   LayerRef get_layer(int index) const;
@@ -191,7 +198,15 @@ class Model {
   // the number of outputs, or loss_weights of the wrong length.
   void compile(const CompileOptions& options);
   bool compiled() const;
+  // REQUIRES: compiled(). Throws ValueError otherwise.
   Optimizer& optimizer() const;
+  // What compile() was given, one entry per output (empty before compile):
+  // the losses, their weights in the total loss, and the outputs' names as
+  // they prefix the logs ("dense_loss"); and the metric names.
+  const std::vector<std::shared_ptr<Loss>>& losses() const;
+  const std::vector<float>& loss_weights() const;
+  const std::vector<std::string>& output_names() const;
+  const std::vector<std::string>& metric_names() const;
 
   // Trains. x: one array per input, y: one per output, samples on axis 0.
   // Throws ValueError / ShapeError when the data do not match the model
@@ -240,7 +255,10 @@ class Model {
   // Set by callbacks to end fit() after the current batch.
   bool stop_training = false;
 
-  // The model's inside (graph, plan, training state); opaque to users.
+  // The model's inside (graph, plan, training state); opaque to users and
+  // to the rest of the library, which uses the accessors above. Only the
+  // model's own members (model/, and train/fit.cpp, which implements
+  // compile/fit/evaluate/predict) see it.
   struct Impl;
 
  protected:
@@ -252,7 +270,6 @@ class Model {
 
  private:
   std::unique_ptr<Impl> impl_;
-  friend struct ModelAccess;
 };
 
 // A linear stack of single-input, single-output layers.
