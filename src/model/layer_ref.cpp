@@ -155,6 +155,9 @@ LayerRef Attention(const AttentionOptions& options) { return std::make_shared<la
 LayerRef AdditiveAttention(const AdditiveAttentionOptions& options) {
   return std::make_shared<layers::AdditiveAttention>(options);
 }
+LayerRef LayerNormalization(const LayerNormalizationOptions& options) {
+  return std::make_shared<layers::LayerNormalization>(options);
+}
 LayerRef LuongAttention(int64_t units, const LuongAttentionOptions& options) {
   return std::make_shared<layers::LuongAttention>(units, options);
 }

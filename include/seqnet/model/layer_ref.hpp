@@ -25,6 +25,7 @@
 #include "seqnet/layers/dropout.hpp"
 #include "seqnet/layers/embedding.hpp"
 #include "seqnet/layers/gru.hpp"
+#include "seqnet/layers/layer_normalization.hpp"
 #include "seqnet/layers/lstm.hpp"
 #include "seqnet/layers/luong_attention.hpp"
 #include "seqnet/layers/masking.hpp"
@@ -119,6 +120,8 @@ LayerRef AttentionDecoder(int64_t units, int64_t output_dim, const AttentionDeco
 LayerRef Attention(const AttentionOptions& options = {});
 // Keras's additive (Bahdanau-style) attention, called like Attention.
 LayerRef AdditiveAttention(const AdditiveAttentionOptions& options = {});
+// Layer normalization over the last axis (Keras's LayerNormalization).
+LayerRef LayerNormalization(const LayerNormalizationOptions& options = {});
 // Luong global attention: LuongAttention(units)({decoder_states, encoder_states}) -> [h~, context, weights].
 LayerRef LuongAttention(int64_t units, const LuongAttentionOptions& options = {});
 
