@@ -170,8 +170,8 @@ int take_threads_flag(int& argc, char** argv) {
 int main(int argc, char** argv) {
   int threads = take_threads_flag(argc, argv);
   if (threads == 0) threads = static_cast<int>(std::thread::hardware_concurrency());
-  ops::set_num_threads(threads);
-  benchmark::AddCustomContext("seqnet_threads", std::to_string(ops::num_threads()));
+  set_num_threads(threads);
+  benchmark::AddCustomContext("seqnet_threads", std::to_string(num_threads()));
   register_all();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

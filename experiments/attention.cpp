@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <seqnet/data/encoding.hpp>
 #include <seqnet/data/problems.hpp>
+#include <nlohmann/json.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <ostream>

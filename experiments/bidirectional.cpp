@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <seqnet/data/problems.hpp>
 #include <seqnet/plot.hpp>
+#include <nlohmann/json.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <filesystem>

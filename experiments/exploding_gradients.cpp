@@ -9,6 +9,7 @@
 
 #include <fmt/format.h>
 #include <seqnet/plot.hpp>
+#include <nlohmann/json.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <cmath>

@@ -1,4 +1,5 @@
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <chrono>

@@ -8,6 +8,7 @@
 #include <seqnet/data/encoding.hpp>
 #include <seqnet/data/problems.hpp>
 #include <seqnet/plot.hpp>
+#include <nlohmann/json.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <ostream>

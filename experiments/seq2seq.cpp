@@ -10,6 +10,7 @@
 #include <seqnet/data/encoding.hpp>
 #include <seqnet/data/problems.hpp>
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <ostream>

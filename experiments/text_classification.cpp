@@ -19,6 +19,7 @@
 #include <seqnet/data/split.hpp>
 #include <seqnet/data/tokenizer.hpp>
 #include <seqnet/plot.hpp>
+#include <nlohmann/json.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <ostream>

@@ -2,6 +2,7 @@
 // arbitrary text. Anything but success or a seqnet::Error is a finding; a
 // model that builds must write JSON that builds the same model.
 
+#include <seqnet/io/config.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <cstdint>

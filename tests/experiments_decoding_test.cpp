@@ -5,6 +5,7 @@
 // wide margin, far above chance.
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <sstream>

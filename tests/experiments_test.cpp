@@ -14,6 +14,7 @@
 
 #include <gtest/gtest.h>
 #include <seqnet/data/datasets.hpp>
+#include <nlohmann/json.hpp>
 #include <seqnet/seqnet.hpp>
 #include <unistd.h>
 

@@ -1,7 +1,21 @@
 #pragma once
 // seqnet: recurrent sequence models in C++. Include this one header for the
-// whole public API.
+// public API: tensors, every layer (through model/layer_ref.hpp, which holds
+// their Keras-style factories), models, training, decoding, data utilities
+// and model files.
+//
+// Not included, on purpose:
+//   <seqnet/io/config.hpp>        Keras JSON configs (model_from_json,
+//                                 layer_from_config, ConfigReader, the layer
+//                                 registry); it brings <nlohmann/json.hpp>,
+//                                 which users who never touch configs should
+//                                 not pay for. model.to_json() and load_model
+//                                 need no include of it.
+//   <seqnet/io/json.hpp>          the bounded JSON parser for untrusted text.
+//   <seqnet/detail/...>           kernels and layer caches: library internals
+//                                 (for implementing layers and cells).
 
+#include "seqnet/activations.hpp"
 #include "seqnet/data/datasets.hpp"
 #include "seqnet/data/encoding.hpp"
 #include "seqnet/data/npy.hpp"
@@ -14,40 +28,19 @@
 #include "seqnet/error.hpp"
 #include "seqnet/files.hpp"
 #include "seqnet/io/checkpoint.hpp"
-#include "seqnet/io/config.hpp"
-#include "seqnet/io/json.hpp"
 #include "seqnet/io/model_io.hpp"
 #include "seqnet/io/safetensors.hpp"
 #include "seqnet/io/torch_import.hpp"
-#include "seqnet/layers/activation.hpp"
-#include "seqnet/layers/attention.hpp"
-#include "seqnet/layers/attention_decoder.hpp"
-#include "seqnet/layers/bidirectional.hpp"
-#include "seqnet/layers/dense.hpp"
-#include "seqnet/layers/dropout.hpp"
-#include "seqnet/layers/embedding.hpp"
-#include "seqnet/layers/gru.hpp"
 #include "seqnet/layers/initializers.hpp"
 #include "seqnet/layers/layer.hpp"
-#include "seqnet/layers/lstm.hpp"
-#include "seqnet/layers/luong_attention.hpp"
-#include "seqnet/layers/masking.hpp"
-#include "seqnet/layers/merge.hpp"
-#include "seqnet/layers/recurrent.hpp"
 #include "seqnet/layers/regularizers.hpp"
-#include "seqnet/layers/serialization.hpp"
-#include "seqnet/layers/repeat_vector.hpp"
-#include "seqnet/layers/reshape.hpp"
-#include "seqnet/layers/simple_rnn.hpp"
-#include "seqnet/layers/time_distributed.hpp"
 #include "seqnet/model/layer_ref.hpp"
 #include "seqnet/model/model.hpp"
 #include "seqnet/model/symbolic.hpp"
-#include "seqnet/ops/activations.hpp"
-#include "seqnet/ops/gemm.hpp"
 #include "seqnet/plot.hpp"
 #include "seqnet/random.hpp"
 #include "seqnet/tensor.hpp"
+#include "seqnet/threads.hpp"
 #include "seqnet/train/callbacks.hpp"
 #include "seqnet/train/losses.hpp"
 #include "seqnet/train/metrics.hpp"

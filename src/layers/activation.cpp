@@ -1,4 +1,5 @@
 #include "seqnet/layers/activation.hpp"
+#include "seqnet/detail/ops/activations.hpp"
 #include "seqnet/layers/serialization.hpp"
 
 #include <fmt/format.h>

@@ -1,4 +1,5 @@
 #include "seqnet/layers/attention.hpp"
+#include "seqnet/detail/attention_cache.hpp"
 
 #include <fmt/format.h>
 
@@ -8,7 +9,7 @@
 
 #include "layers/attention_common.hpp"
 #include "seqnet/layers/serialization.hpp"
-#include "seqnet/ops/gemm.hpp"
+#include "seqnet/detail/ops/gemm.hpp"
 #include "seqnet/random.hpp"
 
 namespace seqnet::layers {

@@ -1,4 +1,5 @@
 #include "seqnet/layers/attention_decoder.hpp"
+#include "seqnet/detail/ops/activations.hpp"
 #include "seqnet/layers/serialization.hpp"
 
 #include <fmt/format.h>
@@ -7,8 +8,8 @@
 #include <cmath>
 #include <limits>
 
-#include "seqnet/ops/elementwise.hpp"
-#include "seqnet/ops/gemm.hpp"
+#include "seqnet/detail/ops/elementwise.hpp"
+#include "seqnet/detail/ops/gemm.hpp"
 
 namespace seqnet::layers {
 

@@ -1,10 +1,11 @@
 #include "seqnet/layers/dense.hpp"
+#include "seqnet/detail/ops/activations.hpp"
 #include "seqnet/layers/serialization.hpp"
 
 #include <fmt/format.h>
 
-#include "seqnet/ops/elementwise.hpp"
-#include "seqnet/ops/gemm.hpp"
+#include "seqnet/detail/ops/elementwise.hpp"
+#include "seqnet/detail/ops/gemm.hpp"
 
 namespace seqnet::layers {
 

@@ -1,10 +1,11 @@
 #include "seqnet/layers/gru.hpp"
+#include "seqnet/detail/recurrent_cache.hpp"
 
 #include "layers/recurrent_config.hpp"
 
-#include "seqnet/ops/elementwise.hpp"
-#include "seqnet/ops/gemm.hpp"
-#include "seqnet/ops/recurrent_kernels.hpp"
+#include "seqnet/detail/ops/elementwise.hpp"
+#include "seqnet/detail/ops/gemm.hpp"
+#include "seqnet/detail/ops/recurrent_kernels.hpp"
 
 namespace seqnet::layers {
 

@@ -1,9 +1,10 @@
 #include "seqnet/layers/lstm.hpp"
+#include "seqnet/detail/recurrent_cache.hpp"
 
 #include "layers/recurrent_config.hpp"
 
-#include "seqnet/ops/gemm.hpp"
-#include "seqnet/ops/recurrent_kernels.hpp"
+#include "seqnet/detail/ops/gemm.hpp"
+#include "seqnet/detail/ops/recurrent_kernels.hpp"
 
 namespace seqnet::layers {
 

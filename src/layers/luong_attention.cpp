@@ -8,8 +8,8 @@
 
 #include "layers/attention_common.hpp"
 #include "seqnet/layers/serialization.hpp"
-#include "seqnet/ops/activations.hpp"
-#include "seqnet/ops/gemm.hpp"
+#include "seqnet/detail/ops/activations.hpp"
+#include "seqnet/detail/ops/gemm.hpp"
 
 namespace seqnet::layers {
 

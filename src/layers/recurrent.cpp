@@ -1,4 +1,6 @@
 #include "seqnet/layers/recurrent.hpp"
+#include "seqnet/detail/ops/activations.hpp"
+#include "seqnet/detail/recurrent_cache.hpp"
 
 #include "layers/recurrent_config.hpp"
 #include "seqnet/layers/serialization.hpp"
@@ -8,8 +10,8 @@
 #include <algorithm>
 #include <cstring>
 
-#include "seqnet/ops/elementwise.hpp"
-#include "seqnet/ops/gemm.hpp"
+#include "seqnet/detail/ops/elementwise.hpp"
+#include "seqnet/detail/ops/gemm.hpp"
 #include "seqnet/random.hpp"
 
 namespace seqnet::layers {

@@ -10,7 +10,7 @@
 
 #include "seqnet/error.hpp"
 #include "seqnet/layers/serialization.hpp"
-#include "seqnet/ops/activations.hpp"
+#include "seqnet/detail/ops/activations.hpp"
 
 namespace seqnet {
 

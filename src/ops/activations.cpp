@@ -1,4 +1,4 @@
-#include "seqnet/ops/activations.hpp"
+#include "seqnet/detail/ops/activations.hpp"
 
 #include <fmt/format.h>
 

@@ -1,4 +1,4 @@
-#include "seqnet/ops/elementwise.hpp"
+#include "seqnet/detail/ops/elementwise.hpp"
 
 #include <algorithm>
 #include <cstring>

@@ -1,4 +1,5 @@
-#include "seqnet/ops/gemm.hpp"
+#include "seqnet/detail/ops/gemm.hpp"
+#include "seqnet/threads.hpp"
 
 #include <cblas.h>
 #include <fmt/format.h>
@@ -122,3 +123,10 @@ void set_num_threads(int n) {
 int num_threads() { return all_threads(); }
 
 }  // namespace seqnet::ops
+
+namespace seqnet {
+
+void set_num_threads(int n) { ops::set_num_threads(n); }
+int num_threads() { return ops::num_threads(); }
+
+}  // namespace seqnet

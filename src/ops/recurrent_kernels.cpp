@@ -1,4 +1,4 @@
-#include "seqnet/ops/recurrent_kernels.hpp"
+#include "seqnet/detail/ops/recurrent_kernels.hpp"
 
 #include <algorithm>
 #include <cstring>

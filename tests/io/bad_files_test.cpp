@@ -9,6 +9,7 @@
 // DIR/npy and DIR/npz (seeds for the fuzzers in fuzz/).
 
 #include <gtest/gtest.h>
+#include <seqnet/io/config.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <cstdlib>

@@ -6,6 +6,7 @@
 // cannot honour.
 
 #include <gtest/gtest.h>
+#include <seqnet/io/config.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <functional>

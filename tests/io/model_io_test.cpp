@@ -6,6 +6,7 @@
 // save_weights / load_weights; and the random generator's state API.
 
 #include <gtest/gtest.h>
+#include <seqnet/io/config.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <filesystem>

@@ -4,6 +4,7 @@
 // files are covered by bad_files_test.cpp.
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <cstring>

@@ -3,7 +3,8 @@
 
 The library's folders form layers (DESIGN.md, "Layout"); data flows one way:
 
-    base (include/seqnet/*.hpp, src/*.cpp)  <  detail/ops  <  layers, data
+    base (include/seqnet/*.hpp, src/*.cpp)  <  kernels (detail/ops, src/ops)
+        <  layers (with their caches in detail/), data
         <  model  <  train  <  decode  <  io  <  seqnet.hpp (the umbrella)
 
 A file may include files of its own folder and of lower layers only; layers
@@ -20,16 +21,20 @@ import os
 import re
 import sys
 
-RANK = {"": 0, "detail/ops": 1, "detail": 1, "ops": 1, "layers": 2, "data": 2, "model": 3, "train": 4, "decode": 5, "io": 6}
+RANK = {"": 0, "detail/ops": 1, "layers": 2, "data": 2, "model": 3, "train": 4, "decode": 5, "io": 6}
 ALLOWED = {("include/seqnet/model/model.hpp", "train")}
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^">]+)[">]', re.M)
 
 
 def folder_of(rel):
-    """The layer folder of a path relative to include/seqnet or src."""
+    """The layer folder of a path relative to include/seqnet or src. The
+    kernels (include/seqnet/detail/ops, src/ops) are one folder; the other
+    detail headers are the layers' internals (their caches)."""
     parts = rel.split("/")[:-1]
-    if parts[:2] == ["detail", "ops"]:
+    if parts[:2] == ["detail", "ops"] or parts[:1] == ["ops"]:
         return "detail/ops"
+    if parts[:1] == ["detail"]:
+        return "layers"
     return parts[0] if parts else ""
 
 
@@ -64,7 +69,7 @@ def main(root):
                         problems.append(f"{base}/{rel}: a public header includes the detail header \"{inc}\"")
                     if (f"{base}/{rel}", there) in ALLOWED:
                         continue
-                    peer = RANK[there] == RANK[here] and there != here and not here.startswith("detail")
+                    peer = RANK[there] == RANK[here] and there != here
                     if RANK[there] > RANK[here] or peer:
                         problems.append(f"{base}/{rel} ({here or 'base'}) includes \"{inc}\" ({there or 'base'}), "
                                         f"a higher or peer layer")

@@ -17,6 +17,7 @@
 // noise (do not loosen this bound to make a case pass).
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <cstdio>

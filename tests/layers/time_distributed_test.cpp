@@ -3,6 +3,7 @@
 // shapes with None, names, counts, mask pass-through, errors.
 
 #include <gtest/gtest.h>
+#include <seqnet/detail/ops/gemm.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include "support/gradcheck.hpp"

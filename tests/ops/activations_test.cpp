@@ -2,6 +2,7 @@
 // output) against double-precision references; softmax rows; parsing.
 
 #include <gtest/gtest.h>
+#include <seqnet/detail/ops/activations.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <cmath>

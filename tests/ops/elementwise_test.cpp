@@ -1,7 +1,7 @@
 // ops/elementwise: row-vector adds, column sums, axis swaps, axpy.
 
 #include <gtest/gtest.h>
-#include <seqnet/ops/elementwise.hpp>
+#include <seqnet/detail/ops/elementwise.hpp>
 #include <seqnet/tensor.hpp>
 
 #include "support/gradcheck.hpp"

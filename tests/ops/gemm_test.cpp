@@ -2,6 +2,7 @@
 // sizes, shape errors.
 
 #include <gtest/gtest.h>
+#include <seqnet/detail/ops/gemm.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <cmath>

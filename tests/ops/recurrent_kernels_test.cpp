@@ -3,7 +3,7 @@
 // (Their backward passes are proven through the layers' gradient checks.)
 
 #include <gtest/gtest.h>
-#include <seqnet/ops/recurrent_kernels.hpp>
+#include <seqnet/detail/ops/recurrent_kernels.hpp>
 
 #include <cmath>
 #include <vector>

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <nlohmann/json.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <unistd.h>

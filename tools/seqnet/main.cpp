@@ -6,6 +6,7 @@
 //   seqnet summary | predict | import-torch ...   (model files: model_commands.hpp)
 
 #include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <cstdio>

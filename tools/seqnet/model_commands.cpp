@@ -1,6 +1,7 @@
 #include "model_commands.hpp"
 
 #include <fmt/format.h>
+#include <seqnet/io/config.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <cstdio>

@@ -24,7 +24,7 @@
 #include <string>
 
 #include "seqnet/layers/layer.hpp"
-#include "seqnet/ops/activations.hpp"
+#include "seqnet/activations.hpp"
 
 namespace seqnet {
 

@@ -34,7 +34,7 @@
 #include <string>
 
 #include "seqnet/layers/layer.hpp"
-#include "seqnet/ops/activations.hpp"
+#include "seqnet/activations.hpp"
 
 namespace seqnet {
 
@@ -98,7 +98,7 @@ RecurrentConfig common_recurrent_config(int64_t units, const Options& o) {
 
 namespace layers {
 
-struct RecurrentCache;
+struct RecurrentCache;  // the per-call buffers (detail/recurrent_cache.hpp)
 
 class Recurrent : public Layer {
  public:
@@ -178,36 +178,6 @@ class Recurrent : public Layer {
  private:
   std::vector<Tensor> states_;  // kept states of a stateful layer
   std::unique_ptr<Cache> inference_cache_;  // workspaces of calls without a cache
-};
-
-// Per-call buffers of a recurrent layer, time-major and in processing order
-// (step s reads input time t = s, or T-1-s with go_backwards).
-struct RecurrentCache : Cache {
-  int64_t B = 0, T = 0, I = 0, H = 0, G = 0;
-  bool has_mask = false, in_drop = false, rec_drop = false;
-  Tensor X;     // (T, B, I) inputs in processing order, input dropout applied
-  Tensor Z;     // (T, B, G*H) input projections -> activated gates
-  Tensor Hs;    // (T+1, B, H) Hs[0] = h0, Hs[s+1] = h after step s
-  Tensor Hop;   // (T+1, B, H) recurrent GEMM operands h * rec_mask (rec dropout only)
-  Tensor Cs;    // (T+1, B, H) LSTM cell states
-  Tensor Aux;   // (T, B, H) per cell: LSTM act(c), GRU inner_h or r*h'
-  Tensor Rec;   // (B, G*H) scratch for a recurrent GEMM result
-  Tensor M;     // (T, B) step mask in processing order
-  Tensor in_mask;   // (B, I) input dropout mask
-  Tensor rec_mask;  // (B, H) recurrent dropout mask
-  // backward
-  Tensor dZ;    // (T, B, G*H) pre-activation gradients (input side)
-  Tensor dR;    // (T, B, G*H) recurrent GEMM output gradients (GRU); else unused
-  Tensor dX;     // (T, B, I) input gradient in processing order
-  Tensor dh, dc;  // (B, H)
-  Tensor dtmp;    // (B, H) scratch
-  int num_state_inputs = 0;
-
-  // The GEMM operand of step s: Hop[s] with recurrent dropout, else Hs[s].
-  const float* h_operand(int64_t s) const {
-    return (rec_drop ? Hop.data() : Hs.data()) + s * B * H;
-  }
-  const float* mask_at(int64_t s) const { return has_mask ? M.data() + s * B : nullptr; }
 };
 
 }  // namespace layers

@@ -20,7 +20,7 @@
 
 #include <cstdint>
 
-#include "seqnet/ops/activations.hpp"
+#include "seqnet/detail/ops/activations.hpp"
 
 namespace seqnet::ops {
 

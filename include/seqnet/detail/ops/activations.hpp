@@ -1,5 +1,6 @@
 #pragma once
-// Activation functions and their derivatives, on contiguous float arrays.
+// Activation kernels and their derivatives, on contiguous float arrays
+// (library internals; the names and the Act enum are in seqnet/activations.hpp).
 //
 // Every derivative is computed from the activation's *output* y (not its
 // input), so a layer only has to keep its activated values for backward:
@@ -14,21 +15,10 @@
 #include <string>
 #include <string_view>
 
+#include "seqnet/activations.hpp"
 #include "seqnet/tensor.hpp"
 
 namespace seqnet::ops {
-
-enum class Act { Linear, Tanh, Sigmoid, HardSigmoid, Relu, Elu, Selu, Softplus, Softsign, Softmax };
-
-// Parses a Keras activation name ("tanh", "sigmoid", "hard_sigmoid", "relu",
-// "elu", "selu", "softplus", "softsign", "linear", "softmax"; "" and "none"
-// mean linear). Throws ValueError naming `context` (e.g. `LSTM "lstm":
-// argument activation`) and the valid names when the name is unknown.
-Act parse_activation(std::string_view name, std::string_view context);
-// The Keras name of an activation ("linear" for Act::Linear).
-std::string activation_name(Act a);
-// Whether the activation acts on each element alone (all but softmax).
-inline bool is_elementwise(Act a) { return a != Act::Softmax; }
 
 // y = f(x) on n contiguous elements; x and y may alias.
 // REQUIRES: is_elementwise(a).
