@@ -10,6 +10,7 @@
 #include <limits>
 #include <mutex>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "seqnet/error.hpp"
@@ -231,6 +232,83 @@ Tensor Tensor::rows(int64_t begin, int64_t end) const {
   t.shape_[0] = end - begin;
   t.size_ = (end - begin) * row_size;
   return t;
+}
+
+namespace {
+
+// The axis `axis` of `t` counted from the end when negative. Throws
+// ShapeError naming the function, the axis and the shape.
+int64_t checked_axis(const char* fn, const Tensor& t, int64_t axis) {
+  const int64_t r = t.rank();
+  const int64_t a = axis < 0 ? axis + r : axis;
+  if (t.empty() || a < 0 || a >= r) {
+    throw ShapeError(fmt::format("Tensor::{}: axis {} is out of range for {}", fn, axis,
+                                 t.empty() ? std::string("an empty tensor (no shape)")
+                                           : fmt::format("shape {} (rank {})", shape_str(t.shape()), r)));
+  }
+  return a;
+}
+
+// Elements before `axis` (outer) and after it (inner), in row-major order.
+std::pair<int64_t, int64_t> outer_inner(const Shape& shape, int64_t axis) {
+  int64_t outer = 1, inner = 1;
+  for (int64_t k = 0; k < axis; ++k) outer *= shape[k];
+  for (size_t k = static_cast<size_t>(axis) + 1; k < shape.size(); ++k) inner *= shape[k];
+  return {outer, inner};
+}
+
+// Copies, for each of `outer` blocks of `src_block` floats, `count` floats
+// starting at `first` into consecutive blocks of `count` floats of `dst`.
+void copy_blocks(const float* src, float* dst, int64_t outer, int64_t src_block, int64_t first, int64_t count) {
+  if (count == 0) return;
+  for (int64_t o = 0; o < outer; ++o) {
+    std::memcpy(dst + o * count, src + o * src_block + first, static_cast<size_t>(count) * sizeof(float));
+  }
+}
+
+Tensor slice_impl(const Tensor& t, int64_t axis, int64_t begin, const int64_t* end) {
+  const int64_t a = checked_axis("slice", t, axis);
+  const int64_t n = t.shape()[a];
+  const int64_t b = begin < 0 ? begin + n : begin;
+  const int64_t e = end == nullptr ? n : (*end < 0 ? *end + n : *end);
+  if (b < 0 || e < b || e > n) {
+    const std::string range = end == nullptr ? fmt::format("begin {} (to the end)", begin)
+                                             : fmt::format("begin {}, end {}", begin, *end);
+    const std::string counted =
+        (b != begin || e != (end == nullptr ? n : *end)) ? fmt::format(" (from the end: [{}, {}))", b, e) : "";
+    throw ShapeError(fmt::format("Tensor::slice: axis {}, {}{} is outside shape {}: axis {} has {} entries, and "
+                                 "the range needs 0 <= begin <= end <= {} (negative values count from the end)",
+                                 axis, range, counted, shape_str(t.shape()), axis, n, n));
+  }
+  Shape shape = t.shape();
+  shape[a] = e - b;
+  Tensor out = Tensor::uninitialized(shape);
+  const auto [outer, inner] = outer_inner(t.shape(), a);
+  copy_blocks(t.data(), out.data(), outer, n * inner, b * inner, (e - b) * inner);
+  return out;
+}
+
+}  // namespace
+
+Tensor Tensor::slice(int64_t axis, int64_t begin, int64_t end) const { return slice_impl(*this, axis, begin, &end); }
+
+Tensor Tensor::slice(int64_t axis, int64_t begin) const { return slice_impl(*this, axis, begin, nullptr); }
+
+Tensor Tensor::index(int64_t axis, int64_t i) const {
+  const int64_t a = checked_axis("index", *this, axis);
+  const int64_t n = shape_[a];
+  const int64_t j = i < 0 ? i + n : i;
+  if (j < 0 || j >= n) {
+    throw ShapeError(fmt::format("Tensor::index: index {} is out of range for axis {} of shape {}, which has {} "
+                                 "entries (valid: {} to {}, negative values count from the end)",
+                                 i, axis, shape_str(shape_), n, -n, n - 1));
+  }
+  Shape shape = shape_;
+  shape.erase(shape.begin() + a);
+  Tensor out = Tensor::uninitialized(shape);
+  const auto [outer, inner] = outer_inner(shape_, a);
+  copy_blocks(data_, out.data(), outer, n * inner, j * inner, inner);
+  return out;
 }
 
 MatView Tensor::time_slice(int64_t t) const {

@@ -1,11 +1,12 @@
 // Tensor: construction, shapes, views sharing storage, reshape with None,
-// rows, time slices, alignment, helpers, errors.
+// rows, time slices, slice and index copies, alignment, helpers, errors.
 
 #include <gtest/gtest.h>
 #include <seqnet/seqnet.hpp>
 
 #include <algorithm>
 #include <cstdint>
+#include <numeric>
 
 #include "support/gradcheck.hpp"
 
@@ -182,4 +183,123 @@ TEST(Tensor, ReusedStorageStartsZeroedAndSurvivesRelease) {
   seqnet::release_cached_memory();
   Tensor c = Tensor::full({int64_t{1} << 16}, 2.0f);
   EXPECT_EQ(c[12345], 2.0f);
+}
+
+// ---------------------------------------------------------------- slice, index
+
+namespace {
+
+// 0, 1, 2, ... in a tensor of `shape`: element values name their position.
+Tensor iota(const Shape& shape) {
+  Tensor t(shape);
+  std::iota(t.begin(), t.end(), 0.0f);
+  return t;
+}
+
+}  // namespace
+
+TEST(TensorSlice, EachAxisOfA3DTensor) {
+  const Tensor x = iota({2, 3, 4});  // x[b, t, f] = 12 b + 4 t + f
+  Tensor a0 = x.slice(0, 1, 2);
+  EXPECT_EQ(a0.shape(), (Shape{1, 3, 4}));
+  EXPECT_EQ(a0[0], 12.0f);
+  EXPECT_EQ(a0[11], 23.0f);
+  Tensor a1 = x.slice(1, 1, 3);
+  EXPECT_EQ(a1.shape(), (Shape{2, 2, 4}));
+  EXPECT_EQ(a1.to_vector(), (std::vector<float>{4, 5, 6, 7, 8, 9, 10, 11, 16, 17, 18, 19, 20, 21, 22, 23}));
+  Tensor a2 = x.slice(2, 1, 3);
+  EXPECT_EQ(a2.shape(), (Shape{2, 3, 2}));
+  EXPECT_EQ(a2.to_vector(), (std::vector<float>{1, 2, 5, 6, 9, 10, 13, 14, 17, 18, 21, 22}));
+  for (int64_t b = 0; b < 2; ++b)
+    for (int64_t t = 0; t < 3; ++t)
+      for (int64_t f = 0; f < 2; ++f) EXPECT_EQ(a2.at(b, t, f), x.at(b, t, f + 1));
+  // The whole axis is an equal copy.
+  EXPECT_EQ(x.slice(2, 0, 4).to_vector(), x.to_vector());
+}
+
+TEST(TensorSlice, IsACopyEvenAlongAxisZero) {
+  Tensor x = iota({4, 2});
+  Tensor s = x.slice(0, 1, 3);
+  EXPECT_FALSE(s.shares_storage(x));
+  s[0] = -1.0f;
+  EXPECT_EQ(x.at(1, 0), 2.0f);
+  EXPECT_EQ(reinterpret_cast<std::uintptr_t>(s.data()) % 64, 0u);
+  EXPECT_EQ(s.to_vector(), (std::vector<float>{-1, 3, 4, 5}));
+  EXPECT_EQ(x.rows(1, 3).to_vector(), (std::vector<float>{2, 3, 4, 5})) << "the source is unchanged";
+}
+
+TEST(TensorSlice, SeedTwoNextStepTargets) {
+  // seq_out = seq_in[:, 1:, :] with seq_in = [0.1 ... 0.9] as (1, 9, 1).
+  Tensor seq_in({1, 9, 1}, {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, 0.9f});
+  const int64_t T = seq_in.dim(1);
+  Tensor seq_out = seq_in.slice(1, 1, T);
+  EXPECT_EQ(seq_out.shape(), (Shape{1, 8, 1}));
+  EXPECT_EQ(seq_out.to_vector(), (std::vector<float>{0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, 0.9f}));
+  EXPECT_EQ(seq_in.slice(1, 1).to_vector(), seq_out.to_vector()) << "end defaults to the axis length";
+  EXPECT_EQ(seq_in.slice(-2, 1).to_vector(), seq_out.to_vector());
+}
+
+TEST(TensorSlice, NegativeAxisAndIndicesCountFromTheEnd) {
+  const Tensor x = iota({2, 3, 4});
+  EXPECT_EQ(x.slice(-1, 1, 3).to_vector(), x.slice(2, 1, 3).to_vector());
+  EXPECT_EQ(x.slice(-3, 0, 1).to_vector(), x.slice(0, 0, 1).to_vector());
+  EXPECT_EQ(x.slice(1, -2, 3).to_vector(), x.slice(1, 1, 3).to_vector());  // x[:, -2:3]
+  EXPECT_EQ(x.slice(1, 0, -1).to_vector(), x.slice(1, 0, 2).to_vector());  // x[:, :-1]
+  EXPECT_EQ(x.slice(2, -1).shape(), (Shape{2, 3, 1}));                      // x[..., -1:]
+  EXPECT_EQ(x.slice(2, -1).to_vector(), (std::vector<float>{3, 7, 11, 15, 19, 23}));
+  EXPECT_EQ(x.slice(2, -4, -3).to_vector(), x.slice(2, 0, 1).to_vector());
+}
+
+TEST(TensorSlice, EmptySlicesAndZeroSizeTensors) {
+  const Tensor x = iota({2, 3, 4});
+  Tensor e = x.slice(1, 2, 2);
+  EXPECT_FALSE(e.empty());
+  EXPECT_EQ(e.shape(), (Shape{2, 0, 4}));
+  EXPECT_EQ(e.size(), 0);
+  EXPECT_EQ(x.slice(1, 3).shape(), (Shape{2, 0, 4}));  // x[:, 3:]
+  EXPECT_EQ(x.slice(2, -2, -2).shape(), (Shape{2, 3, 0}));
+  Tensor z({0, 5});
+  EXPECT_EQ(z.slice(1, 1, 3).shape(), (Shape{0, 2}));
+  EXPECT_EQ(z.slice(0, 0, 0).shape(), (Shape{0, 5}));
+  EXPECT_EQ(Tensor({5}, {1, 2, 3, 4, 5}).slice(0, 1, 4).to_vector(), (std::vector<float>{2, 3, 4}));
+}
+
+TEST(TensorSlice, Errors) {
+  const Tensor x({1, 9, 1});
+  EXPECT_THROW_MSG(x.slice(1, 5, 12), ShapeError, "Tensor::slice", "axis 1", "begin 5, end 12", "(1, 9, 1)",
+                   "<= 9");
+  EXPECT_THROW_MSG(x.slice(1, 10), ShapeError, "axis 1", "begin 10", "(1, 9, 1)");
+  EXPECT_THROW_MSG(x.slice(1, -10), ShapeError, "begin -10", "(from the end: [-1, 9))");
+  EXPECT_THROW_MSG(x.slice(1, 6, 3), ShapeError, "begin 6, end 3", "(1, 9, 1)");
+  EXPECT_THROW_MSG(x.slice(1, -1, -3), ShapeError, "begin -1, end -3", "[8, 6)");
+  EXPECT_THROW_MSG(x.slice(3, 0, 1), ShapeError, "axis 3", "(1, 9, 1)", "rank 3");
+  EXPECT_THROW_MSG(x.slice(-4, 0, 1), ShapeError, "axis -4");
+  EXPECT_THROW_MSG(Tensor(Shape{}).slice(0, 0, 1), ShapeError, "axis 0", "()");
+  EXPECT_THROW_MSG(Tensor().slice(0, 0, 0), ShapeError, "empty tensor");
+}
+
+TEST(TensorIndex, DropsTheAxis) {
+  const Tensor x = iota({2, 3, 4});
+  Tensor last_step = x.index(1, -1);  // x[:, -1, :]
+  EXPECT_EQ(last_step.shape(), (Shape{2, 4}));
+  EXPECT_EQ(last_step.to_vector(), (std::vector<float>{8, 9, 10, 11, 20, 21, 22, 23}));
+  EXPECT_EQ(x.index(0, 1).shape(), (Shape{3, 4}));
+  EXPECT_EQ(x.index(0, 1)[0], 12.0f);
+  Tensor feature = x.index(-1, 2);  // x[..., 2]
+  EXPECT_EQ(feature.shape(), (Shape{2, 3}));
+  EXPECT_EQ(feature.to_vector(), (std::vector<float>{2, 6, 10, 14, 18, 22}));
+  EXPECT_FALSE(feature.shares_storage(x));
+  Tensor scalar = Tensor({3}, {4, 5, 6}).index(0, -3);
+  EXPECT_EQ(scalar.shape(), Shape{});
+  EXPECT_EQ(scalar[0], 4.0f);
+  EXPECT_EQ(Tensor({2, 0}).index(0, 1).shape(), (Shape{0}));
+}
+
+TEST(TensorIndex, Errors) {
+  const Tensor x({2, 3, 4});
+  EXPECT_THROW_MSG(x.index(1, 3), ShapeError, "Tensor::index", "index 3", "axis 1", "(2, 3, 4)", "-3 to 2");
+  EXPECT_THROW_MSG(x.index(1, -4), ShapeError, "index -4");
+  EXPECT_THROW_MSG(x.index(3, 0), ShapeError, "axis 3", "(2, 3, 4)");
+  EXPECT_THROW_MSG(Tensor({0, 2}).index(0, 0), ShapeError, "index 0", "(0, 2)");
+  EXPECT_THROW_MSG(Tensor().index(0, 0), ShapeError, "empty tensor");
 }

@@ -4,7 +4,8 @@
 // A Tensor is a handle: copying it is cheap and the copy shares storage (like
 // a NumPy array view or a torch.Tensor). Use clone() for a deep copy. Storage
 // is contiguous and its first element is 64-byte aligned; views made by
-// reshape() and rows() share it.
+// reshape() and rows() share it. A view is always contiguous (there are no
+// strides), so slice() and index(), which may cut any axis, return copies.
 //
 // Conventions: sequences are (batch, time, features), written (B, T, F);
 // a 2-D tensor is (batch, features). Symbolic shapes (model/) use `None`
@@ -94,6 +95,30 @@ class Tensor {
   // A view of rows [begin, end) along the first axis (shares storage).
   // Throws ShapeError when the range is outside the tensor.
   Tensor rows(int64_t begin, int64_t end) const;
+  // NumPy's basic slicing along one axis, a[..., begin:end, ...]: the
+  // elements whose index along `axis` is in [begin, end), as a new
+  // contiguous tensor with its own storage (a copy, also along axis 0;
+  // rows() is the view). The result has the same rank, with dimension
+  // end - begin along `axis`; begin == end gives a zero-size tensor.
+  // Negative axis, begin and end count from the end, as in Python
+  // (axis -1 is the last axis, begin -2 the second-to-last index). The
+  // two-argument form slices to the end of the axis.
+  // Throws ShapeError, naming the axis, begin, end and the shape, when the
+  // axis does not exist or when, after counting from the end, the range is
+  // not 0 <= begin <= end <= dim(axis) (Python would clamp or return an
+  // empty slice; here that is treated as the mistake it usually is).
+  // Example: seed 02's seq_out = seq_in[:, 1:, :] on a (1, 9, 1) sequence:
+  //   Tensor seq_out = seq_in.slice(1, 1);            // (1, 8, 1)
+  //   Tensor last2 = seq_in.slice(1, -2);             // (1, 2, 1): steps 7, 8
+  //   Tensor head = seq_in.slice(-2, 0, -1);          // (1, 8, 1): steps 0..7
+  Tensor slice(int64_t axis, int64_t begin, int64_t end) const;
+  Tensor slice(int64_t axis, int64_t begin) const;
+  // NumPy's a[..., i, ...]: the sub-tensor at index i along `axis`, with
+  // that axis removed (rank() - 1 dimensions), as a copy. Negative axis and
+  // i count from the end: x.index(1, -1) is the last time step (B, F) of a
+  // (B, T, F) sequence. Throws ShapeError, naming the axis, the index and
+  // the shape, when either is out of range.
+  Tensor index(int64_t axis, int64_t i) const;
   // The (B, F) slice at time step t of a (B, T, F) tensor, as a strided view.
   // REQUIRES: rank() == 3 and 0 <= t < T.
   MatView time_slice(int64_t t) const;
