@@ -7,6 +7,8 @@
 // reshape() and rows() share it. A view is always contiguous (there are no
 // strides), so slice() and index(), which may cut any axis, return copies.
 //
+// `std::cout << t` prints the values the way NumPy does (see to_string).
+//
 // Conventions: sequences are (batch, time, features), written (B, T, F);
 // a 2-D tensor is (batch, features). Symbolic shapes (model/) use `None`
 // (-1) for an unknown batch or time dimension; a concrete Tensor never does.
@@ -16,6 +18,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
@@ -144,6 +147,45 @@ class Tensor {
   Shape shape_;
   int64_t size_ = 0;
 };
+
+// How to_string prints a tensor; the fields are NumPy's set_printoptions
+// arguments of the same names, with NumPy's defaults.
+struct PrintOptions {
+  // At most this many digits after the decimal point (fewer when fewer
+  // suffice to tell the float32 value apart: 0.1f prints as 0.1).
+  // Default: 8.
+  int precision = 8;
+  // Tensors of more than this many elements are summarized: only the first
+  // and last `edgeitems` entries of each long axis are shown, around "...".
+  // Default: 1000.
+  int64_t threshold = 1000;
+  // Entries kept at each end of a summarized axis. Default: 3.
+  int64_t edgeitems = 3;
+  // Characters per line before the values of a row wrap. Default: 75.
+  int64_t linewidth = 75;
+};
+
+// The values of `t` as NumPy prints them with
+// np.array2string(a, separator=", ") (the body of repr(a)): nested
+// brackets per axis, rows on their own lines (a blank line between the
+// blocks of a 3-D tensor), columns aligned, numbers in NumPy's float
+// format: each value with the fewest digits that identify the float32
+// value, at most `precision` after the point, padded to a common width,
+// integral values with a trailing point ("1."); scientific notation
+// (1.5e-05) for every value when the largest magnitude is >= 1e8, the
+// smallest nonzero one < 1e-4, or their ratio > 1000, each then with as
+// many digits after the point as the longest needs; nan, inf, -inf. The
+// notation and widths are chosen from the values shown.
+// A scalar (shape ()) prints as its value, a zero-size tensor as "[]"
+// followed, unless its shape is (0,), by ", shape=(2, 0)", and an empty()
+// tensor as "Tensor()". Throws nothing but std::bad_alloc.
+// Example:
+//   std::cout << Tensor({2, 3}, {0.1f, 0.25f, 1, -2, 3, 4.5f}) << "\n";
+//   // [[ 0.1 ,  0.25,  1.  ],
+//   //  [-2.  ,  3.  ,  4.5 ]]
+std::string to_string(const Tensor& t, const PrintOptions& options = {});
+// Writes to_string(t) (default PrintOptions) to `os`.
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
 // Tensor storage of 64 KB and more is not returned to the system when the
 // last tensor using it goes: up to 512 MB of such blocks are kept and reused
