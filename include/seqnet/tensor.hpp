@@ -4,7 +4,10 @@
 // A Tensor is a handle: copying it is cheap and the copy shares storage (like
 // a NumPy array view or a torch.Tensor). Use clone() for a deep copy. Storage
 // is contiguous and its first element is 64-byte aligned; views made by
-// reshape() and rows() share it.
+// reshape() and rows() share it. A view is always contiguous (there are no
+// strides), so slice() and index(), which may cut any axis, return copies.
+//
+// `std::cout << t` prints the values the way NumPy does (see to_string).
 //
 // Conventions: sequences are (batch, time, features), written (B, T, F);
 // a 2-D tensor is (batch, features). Symbolic shapes (model/) use `None`
@@ -15,6 +18,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <iosfwd>
 #include <memory>
 #include <string>
 #include <vector>
@@ -94,6 +98,30 @@ class Tensor {
   // A view of rows [begin, end) along the first axis (shares storage).
   // Throws ShapeError when the range is outside the tensor.
   Tensor rows(int64_t begin, int64_t end) const;
+  // NumPy's basic slicing along one axis, a[..., begin:end, ...]: the
+  // elements whose index along `axis` is in [begin, end), as a new
+  // contiguous tensor with its own storage (a copy, also along axis 0;
+  // rows() is the view). The result has the same rank, with dimension
+  // end - begin along `axis`; begin == end gives a zero-size tensor.
+  // Negative axis, begin and end count from the end, as in Python
+  // (axis -1 is the last axis, begin -2 the second-to-last index). The
+  // two-argument form slices to the end of the axis.
+  // Throws ShapeError, naming the axis, begin, end and the shape, when the
+  // axis does not exist or when, after counting from the end, the range is
+  // not 0 <= begin <= end <= dim(axis) (Python would clamp or return an
+  // empty slice; here that is treated as the mistake it usually is).
+  // Example: seed 02's seq_out = seq_in[:, 1:, :] on a (1, 9, 1) sequence:
+  //   Tensor seq_out = seq_in.slice(1, 1);            // (1, 8, 1)
+  //   Tensor last2 = seq_in.slice(1, -2);             // (1, 2, 1): steps 7, 8
+  //   Tensor head = seq_in.slice(-2, 0, -1);          // (1, 8, 1): steps 0..7
+  Tensor slice(int64_t axis, int64_t begin, int64_t end) const;
+  Tensor slice(int64_t axis, int64_t begin) const;
+  // NumPy's a[..., i, ...]: the sub-tensor at index i along `axis`, with
+  // that axis removed (rank() - 1 dimensions), as a copy. Negative axis and
+  // i count from the end: x.index(1, -1) is the last time step (B, F) of a
+  // (B, T, F) sequence. Throws ShapeError, naming the axis, the index and
+  // the shape, when either is out of range.
+  Tensor index(int64_t axis, int64_t i) const;
   // The (B, F) slice at time step t of a (B, T, F) tensor, as a strided view.
   // REQUIRES: rank() == 3 and 0 <= t < T.
   MatView time_slice(int64_t t) const;
@@ -119,6 +147,45 @@ class Tensor {
   Shape shape_;
   int64_t size_ = 0;
 };
+
+// How to_string prints a tensor; the fields are NumPy's set_printoptions
+// arguments of the same names, with NumPy's defaults.
+struct PrintOptions {
+  // At most this many digits after the decimal point (fewer when fewer
+  // suffice to tell the float32 value apart: 0.1f prints as 0.1).
+  // Default: 8.
+  int precision = 8;
+  // Tensors of more than this many elements are summarized: only the first
+  // and last `edgeitems` entries of each long axis are shown, around "...".
+  // Default: 1000.
+  int64_t threshold = 1000;
+  // Entries kept at each end of a summarized axis. Default: 3.
+  int64_t edgeitems = 3;
+  // Characters per line before the values of a row wrap. Default: 75.
+  int64_t linewidth = 75;
+};
+
+// The values of `t` as NumPy prints them with
+// np.array2string(a, separator=", ") (the body of repr(a)): nested
+// brackets per axis, rows on their own lines (a blank line between the
+// blocks of a 3-D tensor), columns aligned, numbers in NumPy's float
+// format: each value with the fewest digits that identify the float32
+// value, at most `precision` after the point, padded to a common width,
+// integral values with a trailing point ("1."); scientific notation
+// (1.5e-05) for every value when the largest magnitude is >= 1e8, the
+// smallest nonzero one < 1e-4, or their ratio > 1000, each then with as
+// many digits after the point as the longest needs; nan, inf, -inf. The
+// notation and widths are chosen from the values shown.
+// A scalar (shape ()) prints as its value, a zero-size tensor as "[]"
+// followed, unless its shape is (0,), by ", shape=(2, 0)", and an empty()
+// tensor as "Tensor()". Throws nothing but std::bad_alloc.
+// Example:
+//   std::cout << Tensor({2, 3}, {0.1f, 0.25f, 1, -2, 3, 4.5f}) << "\n";
+//   // [[ 0.1 ,  0.25,  1.  ],
+//   //  [-2.  ,  3.  ,  4.5 ]]
+std::string to_string(const Tensor& t, const PrintOptions& options = {});
+// Writes to_string(t) (default PrintOptions) to `os`.
+std::ostream& operator<<(std::ostream& os, const Tensor& t);
 
 // Tensor storage of 64 KB and more is not returned to the system when the
 // last tensor using it goes: up to 512 MB of such blocks are kept and reused

@@ -148,6 +148,65 @@ Supervised to_supervised(const Tensor& encoded, int64_t n_in, int64_t n_out) {
   return s;
 }
 
+Supervised timeseries_windows(const Tensor& series, int64_t n_in, int64_t n_out, const WindowOptions& options) {
+  if (series.empty() || (series.rank() != 1 && series.rank() != 2)) {
+    throw ShapeError(fmt::format("timeseries_windows: expected a (time,) or (time, features) series, got {}",
+                                 series.empty() ? std::string("an empty tensor") : shape_str(series.shape())));
+  }
+  if (n_in < 1) throw ValueError(fmt::format("timeseries_windows: n_in must be >= 1, got {}", n_in));
+  if (n_out < 1) {
+    throw ValueError(fmt::format("timeseries_windows: n_out must be >= 1 (steps to predict), got {}", n_out));
+  }
+  if (options.stride < 1) {
+    throw ValueError(fmt::format("timeseries_windows: stride must be >= 1, got {}", options.stride));
+  }
+  const bool univariate = series.rank() == 1;
+  const int64_t N = series.dim(0);
+  const int64_t F = univariate ? 1 : series.dim(1);
+  if (N < n_in + n_out) {
+    throw ValueError(fmt::format("timeseries_windows: a series of {} steps is too short for n_in={} plus n_out={}: "
+                                 "a window needs {} steps",
+                                 N, n_in, n_out, n_in + n_out));
+  }
+  std::vector<int64_t> cols;
+  if (!options.target_columns.empty()) {
+    if (univariate) {
+      throw ValueError(fmt::format("timeseries_windows: target_columns is only for a (time, features) series; the "
+                                   "series has shape {}",
+                                   shape_str(series.shape())));
+    }
+    for (int64_t c : options.target_columns) {
+      const int64_t k = c < 0 ? c + F : c;
+      if (k < 0 || k >= F) {
+        throw ValueError(fmt::format("timeseries_windows: target column {} is out of range for a series of {} "
+                                     "features (shape {})",
+                                     c, F, shape_str(series.shape())));
+      }
+      cols.push_back(k);
+    }
+  } else {
+    for (int64_t k = 0; k < F; ++k) cols.push_back(k);
+  }
+  const int64_t W = (N - n_in - n_out) / options.stride + 1;
+  const auto C = static_cast<int64_t>(cols.size());
+  Supervised s;
+  s.x = Tensor({W, n_in, F});
+  s.y = univariate ? Tensor({W, n_out}) : Tensor({W, n_out, C});
+  const float* src = series.data();
+  for (int64_t w = 0; w < W; ++w) {
+    const int64_t start = w * options.stride;
+    if (F > 0) {
+      std::memcpy(s.x.data() + w * n_in * F, src + start * F, static_cast<size_t>(n_in * F) * sizeof(float));
+    }
+    float* y = s.y.data() + w * n_out * C;
+    for (int64_t t = 0; t < n_out; ++t) {
+      const float* step = src + (start + n_in + t) * F;
+      for (int64_t c = 0; c < C; ++c) y[t * C + c] = step[cols[static_cast<size_t>(c)]];
+    }
+  }
+  return s;
+}
+
 std::vector<StepSpan> real_step_spans(const Tensor& x) {
   if (x.rank() < 2) {
     throw ShapeError(fmt::format("real_step_spans: expected an array of shape (samples, time, ...), got {}",

@@ -45,6 +45,41 @@ case "$case_name" in
     [ "$rc" -ne 0 ] || fail "expected a non-zero exit code"
     grep -qi "verbose" <<<"$out" || fail "the option is not named in: $out"
     ;;
+  unknown_command)
+    out=$("$seqnet" summaryy 2>&1); rc=$?
+    [ "$rc" -eq 2 ] || fail "expected exit code 2, got $rc"
+    [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "expected one line, got: $out"
+    grep -q "^seqnet: unknown command 'summaryy'" <<<"$out" || fail "the command is not named in: $out"
+    grep -q "did you mean 'summary'?" <<<"$out" || fail "no suggestion in: $out"
+    grep -q "list, run, summary, predict, import-torch" <<<"$out" || fail "no list of commands in: $out"
+    out=$("$seqnet" predcit 2>&1)
+    grep -q "did you mean 'predict'?" <<<"$out" || fail "a swap of two letters is not matched: $out"
+    out=$("$seqnet" frobnicate 2>&1); rc=$?
+    [ "$rc" -eq 2 ] || fail "expected exit code 2, got $rc"
+    grep -q "unknown command 'frobnicate'" <<<"$out" || fail "the command is not named in: $out"
+    grep -q "did you mean" <<<"$out" && fail "a far-off word got a suggestion: $out"
+    out=$("$seqnet" 2>&1); rc=$?
+    [ "$rc" -eq 2 ] || fail "no command: expected exit code 2, got $rc"
+    grep -q "no command given; the commands are: list, run" <<<"$out" || fail "no command: got $out"
+    ;;
+  exit_codes)
+    # 0 for help, which documents the codes; 2 for usage errors; 1 for runtime errors.
+    out=$("$seqnet" --help 2>&1) || fail "--help exit code $?"
+    grep -q "Exit status: 0 on success; 1 when a command fails" <<<"$out" || fail "no exit codes in: $out"
+    grep -q "2 for a usage error" <<<"$out" || fail "no usage error code in: $out"
+    out=$("$seqnet" predict --help 2>&1) || fail "predict --help exit code $?"
+    grep -q "Exit status" <<<"$out" || fail "no exit codes in the help of predict: $out"
+    for args in "run reverse --verbose 7" "run" "run reverse --seed x" "list --bogus" "list extra"; do
+      # shellcheck disable=SC2086
+      out=$("$seqnet" $args 2>&1); rc=$?
+      [ "$rc" -eq 2 ] || fail "'$args': expected exit code 2, got $rc: $out"
+      [ "$(printf '%s\n' "$out" | wc -l)" -eq 1 ] || fail "'$args': expected one line, got: $out"
+      grep -q "^seqnet: .*--help" <<<"$out" || fail "'$args': no 'seqnet: ' line pointing at --help: $out"
+    done
+    touch "$tmp/file"
+    out=$("$seqnet" run reverse --out "$tmp/file/sub" 2>&1); rc=$?
+    [ "$rc" -eq 1 ] || fail "unwritable --out: expected exit code 1, got $rc: $out"
+    ;;
   *)
     fail "unknown case"
     ;;

@@ -154,3 +154,86 @@ TEST(ToSupervised, BadArguments) {
   expect_error<ShapeError>([] { data::to_supervised(Tensor({2, 3, 4}), 1, 1); }, "(2, 3, 4)");
   expect_error<ShapeError>([] { data::to_supervised(Tensor(), 1, 1); }, "empty");
 }
+
+// ---------------------------------------------------------------- timeseries_windows
+
+TEST(TimeseriesWindows, UnivariateNextSteps) {
+  // 10, 20, ..., 90 with 3 steps in and 2 out: 9 - 5 + 1 = 5 windows.
+  Tensor series({9}, {10, 20, 30, 40, 50, 60, 70, 80, 90});
+  auto s = data::timeseries_windows(series, 3, 2);
+  EXPECT_EQ(s.x.shape(), (Shape{5, 3, 1}));
+  EXPECT_EQ(s.y.shape(), (Shape{5, 2}));
+  EXPECT_EQ(s.x.to_vector(), v({10, 20, 30, 20, 30, 40, 30, 40, 50, 40, 50, 60, 50, 60, 70}));
+  EXPECT_EQ(s.y.to_vector(), v({40, 50, 50, 60, 60, 70, 70, 80, 80, 90}));
+  EXPECT_FALSE(s.x.shares_storage(series));
+  // One step ahead, the usual split_sequence(seq, n_steps).
+  auto one = data::timeseries_windows(series, 3, 1);
+  EXPECT_EQ(one.y.shape(), (Shape{6, 1}));
+  EXPECT_EQ(one.y.to_vector(), v({40, 50, 60, 70, 80, 90}));
+}
+
+TEST(TimeseriesWindows, ExactlyOneWindow) {
+  auto s = data::timeseries_windows(Tensor({4}, {1, 2, 3, 4}), 3, 1);
+  EXPECT_EQ(s.x.shape(), (Shape{1, 3, 1}));
+  EXPECT_EQ(s.x.to_vector(), v({1, 2, 3}));
+  EXPECT_EQ(s.y.to_vector(), v({4}));
+}
+
+TEST(TimeseriesWindows, StrideSkipsStartsAndDropsTheIncompleteTail) {
+  Tensor series({9}, {10, 20, 30, 40, 50, 60, 70, 80, 90});
+  // Starts 0, 2, 4: (9 - 5) / 2 + 1 = 3 windows.
+  auto s = data::timeseries_windows(series, 3, 2, {.stride = 2});
+  EXPECT_EQ(s.x.shape(), (Shape{3, 3, 1}));
+  EXPECT_EQ(s.x.to_vector(), v({10, 20, 30, 30, 40, 50, 50, 60, 70}));
+  EXPECT_EQ(s.y.to_vector(), v({40, 50, 60, 70, 80, 90}));
+  // Windows that do not overlap: starts 0, 3, 6.
+  auto t = data::timeseries_windows(series, 2, 1, {.stride = 3});
+  EXPECT_EQ(t.x.shape(), (Shape{3, 2, 1}));
+  EXPECT_EQ(t.x.to_vector(), v({10, 20, 40, 50, 70, 80}));
+  EXPECT_EQ(t.y.to_vector(), v({30, 60, 90}));
+  // Starts 0, 3; one at 6 would need steps 6..9, so step 8 (90) is left out.
+  auto u = data::timeseries_windows(series, 2, 2, {.stride = 3});
+  EXPECT_EQ(u.x.to_vector(), v({10, 20, 40, 50}));
+  EXPECT_EQ(u.y.to_vector(), v({30, 40, 60, 70}));
+}
+
+TEST(TimeseriesWindows, MultivariateAllColumns) {
+  // Step k holds (k, 10 k): rows (0, 0), (1, 10), ..., (5, 50).
+  Tensor series({6, 2}, {0, 0, 1, 10, 2, 20, 3, 30, 4, 40, 5, 50});
+  auto s = data::timeseries_windows(series, 2, 2);
+  EXPECT_EQ(s.x.shape(), (Shape{3, 2, 2}));
+  EXPECT_EQ(s.y.shape(), (Shape{3, 2, 2}));
+  EXPECT_EQ(s.x.to_vector(), v({0, 0, 1, 10, 1, 10, 2, 20, 2, 20, 3, 30}));
+  EXPECT_EQ(s.y.to_vector(), v({2, 20, 3, 30, 3, 30, 4, 40, 4, 40, 5, 50}));
+}
+
+TEST(TimeseriesWindows, TargetColumns) {
+  // Three features; predict the last one, or columns 2 and 0 in that order.
+  Tensor series({5, 3}, {0, 1, 2, 10, 11, 12, 20, 21, 22, 30, 31, 32, 40, 41, 42});
+  auto last = data::timeseries_windows(series, 3, 1, {.target_columns = {-1}});
+  EXPECT_EQ(last.x.shape(), (Shape{2, 3, 3}));
+  EXPECT_EQ(last.y.shape(), (Shape{2, 1, 1}));
+  EXPECT_EQ(last.y.to_vector(), v({32, 42}));
+  EXPECT_EQ(last.x.to_vector(), v({0, 1, 2, 10, 11, 12, 20, 21, 22, 10, 11, 12, 20, 21, 22, 30, 31, 32}));
+  auto two = data::timeseries_windows(series, 2, 2, {.stride = 2, .target_columns = {2, 0}});
+  EXPECT_EQ(two.y.shape(), (Shape{1, 2, 2}));
+  EXPECT_EQ(two.y.to_vector(), v({22, 20, 32, 30}));
+}
+
+TEST(TimeseriesWindows, Errors) {
+  Tensor series({5}, {1, 2, 3, 4, 5});
+  expect_error<ValueError>([&] { data::timeseries_windows(series, 4, 2); },
+                           {"5 steps", "n_in=4", "n_out=2", "needs 6 steps"});
+  expect_error<ValueError>([&] { data::timeseries_windows(series, 0, 1); }, {"n_in", "got 0"});
+  expect_error<ValueError>([&] { data::timeseries_windows(series, 2, 0); }, {"n_out", "got 0"});
+  expect_error<ValueError>([&] { data::timeseries_windows(series, 2, 1, {.stride = 0}); }, {"stride", "got 0"});
+  expect_error<ValueError>([&] { data::timeseries_windows(series, 2, 1, {.target_columns = {0}}); },
+                           {"target_columns", "(5,)"});
+  Tensor wide({5, 3});
+  expect_error<ValueError>([&] { data::timeseries_windows(wide, 2, 1, {.target_columns = {3}}); },
+                           {"target column 3", "3 features"});
+  expect_error<ValueError>([&] { data::timeseries_windows(wide, 2, 1, {.target_columns = {-4}}); },
+                           "target column -4");
+  expect_error<ShapeError>([] { data::timeseries_windows(Tensor({2, 3, 4}), 1, 1); }, "(2, 3, 4)");
+  expect_error<ShapeError>([] { data::timeseries_windows(Tensor(), 1, 1); }, "empty");
+}

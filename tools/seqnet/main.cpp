@@ -4,18 +4,46 @@
 //   seqnet list
 //   seqnet run NAME... | all [--quick] [--seed N] [--out DIR] [--verbose 0|1|2]
 //   seqnet summary | predict | import-torch ...   (model files: model_commands.hpp)
+//
+// Exit codes: 0 success, 1 runtime error, 2 usage error (cli_support.hpp).
+// Every error is one line on stderr starting "seqnet: ".
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 #include <seqnet/seqnet.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstring>
 #include <iostream>
 
+#include "cli_support.hpp"
 #include "experiment.hpp"
 #include "model_commands.hpp"
 
 namespace {
+
+using seqnet::cli::kExitRuntimeError;
+using seqnet::cli::kExitUsageError;
+
+// Prints one "seqnet: " line (newlines in `msg` become spaces).
+void print_error(std::string msg) {
+  for (char& c : msg)
+    if (c == '\n') c = ' ';
+  std::fprintf(stderr, "seqnet: %s\n", msg.c_str());
+}
+
+std::vector<std::string> subcommand_names(CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::App* sub : app.get_subcommands([](CLI::App*) { return true; })) names.push_back(sub->get_name());
+  return names;
+}
+
+std::string join(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
 
 int cmd_list() {
   for (const auto& e : seqnet::experiments::all()) std::printf("%-16s %s\n", e.name.c_str(), e.description.c_str());
@@ -34,7 +62,7 @@ int cmd_run(const std::vector<std::string>& names_in, bool quick, uint64_t seed,
     const ex::Experiment* e = ex::find(n);
     if (e == nullptr) {
       std::fprintf(stderr, "seqnet: unknown experiment '%s'; valid names: %s, all\n", n.c_str(), ex::names().c_str());
-      return 2;
+      return kExitUsageError;
     }
     todo.push_back(e);
   }
@@ -60,6 +88,7 @@ int cmd_run(const std::vector<std::string>& names_in, bool quick, uint64_t seed,
 int main(int argc, char** argv) {
   CLI::App app{"seqnet: recurrent sequence models (LSTM, GRU, SimpleRNN) in C++"};
   app.require_subcommand(1);
+  app.footer(seqnet::cli::kExitCodesHelp);  // before the subcommands, which inherit it
 
   auto* list = app.add_subcommand("list", "List the experiments");
 
@@ -80,27 +109,45 @@ int main(int argc, char** argv) {
   seqnet::cli::ModelCommands model_commands;
   model_commands.add_to(app);
 
+  // The first word names the command; CLI11 would only say that it was
+  // "not expected", so an unknown one is named here, with the closest match.
+  const std::vector<std::string> commands = subcommand_names(app);
+  if (argc < 2) {
+    print_error("no command given; the commands are: " + join(commands) + " (see 'seqnet --help')");
+    return kExitUsageError;
+  }
+  if (argv[1][0] != '-' && std::find(commands.begin(), commands.end(), argv[1]) == commands.end()) {
+    const std::string guess = seqnet::cli::closest_match(argv[1], commands);
+    print_error(std::string("unknown command '") + argv[1] + "'" +
+                (guess.empty() ? std::string() : "; did you mean '" + guess + "'?") +
+                " The commands are: " + join(commands) + " (see 'seqnet --help')");
+    return kExitUsageError;
+  }
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);  // --help
+    std::string where = "seqnet";
+    for (const CLI::App* sub : app.get_subcommands()) where += " " + sub->get_name();
+    print_error(std::string(e.what()) + " (see '" + where + " --help')");
+    return kExitUsageError;
   }
   try {
     if (*list) return cmd_list();
     if (*run) return cmd_run(names, quick, seed, out_dir, verbose);
     if (model_commands.selected()) return model_commands.run();
+  } catch (const seqnet::cli::UsageError& e) {
+    print_error(e.what());
+    return kExitUsageError;
   } catch (const seqnet::Error& e) {
-    std::string msg = e.what();
-    for (char& c : msg)
-      if (c == '\n') c = ' ';  // one line
-    std::fprintf(stderr, "seqnet: %s\n", msg.c_str());
-    return 1;
+    print_error(e.what());
+    return kExitRuntimeError;
   } catch (const std::bad_alloc&) {
-    std::fprintf(stderr, "seqnet: out of memory\n");
-    return 1;
+    print_error("out of memory");
+    return kExitRuntimeError;
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "seqnet: unexpected error: %s\n", e.what());
-    return 1;
+    print_error(std::string("unexpected error: ") + e.what());
+    return kExitRuntimeError;
   }
   return 0;
 }

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <iostream>
 
+#include "cli_support.hpp"
+
 namespace seqnet::cli {
 
 namespace {
@@ -16,6 +18,7 @@ bool ends_with(const std::string& s, const std::string& suffix) {
 }
 
 int summary(const std::string& path) {
+  check_input_file(path, "model");
   auto model = load_model(path, {.compile = true, .restore_random_state = false});
   model->summary(std::cout);
   const auto f = io::SafetensorsFile::read(path);
@@ -45,27 +48,50 @@ int summary(const std::string& path) {
   return 0;
 }
 
+// One stderr line when inputs hold NaN or Inf values (prediction goes on:
+// the user may want to see what comes out).
+void warn_non_finite(const std::vector<std::string>& inputs, const Tensors& x) {
+  std::string report;
+  for (size_t k = 0; k < x.size(); ++k) {
+    const long long samples = x[k].rank() >= 1 ? x[k].dim(0) : 1;
+    const NonFinite nf = count_non_finite(x[k].data(), x[k].size(), samples);
+    if (nf.nan == 0 && nf.inf == 0) continue;
+    std::string what;
+    if (nf.nan > 0) what = fmt::format("{} NaN", nf.nan);
+    if (nf.inf > 0) what += fmt::format("{}{} Inf", what.empty() ? "" : " and ", nf.inf);
+    report += fmt::format("{}{} holds {} value{} (in {} of {} samples)", report.empty() ? "" : "; ", inputs[k], what,
+                          nf.nan + nf.inf == 1 ? "" : "s", nf.samples, samples);
+  }
+  if (!report.empty()) {
+    std::fprintf(stderr, "seqnet: warning: %s; predictions from such samples are usually NaN\n", report.c_str());
+  }
+}
+
 int predict(const std::string& path, const std::vector<std::string>& inputs, const std::vector<std::string>& outputs,
             int batch_size) {
-  if (batch_size <= 0) throw ValueError(fmt::format("--batch-size must be positive, got {}", batch_size));
+  if (batch_size <= 0) throw UsageError(fmt::format("--batch-size must be positive, got {}", batch_size));
+  for (const auto& o : outputs) {
+    if (!ends_with(o, ".npy")) throw UsageError(fmt::format("--output '{}' must end in .npy", o));
+  }
+  check_input_file(path, "model");
+  for (const auto& in : inputs) check_input_file(in, "--input");
+  for (const auto& o : outputs) check_output_file(o, "--output");
   auto model = load_model(path, {.compile = false, .restore_random_state = false});
   if (inputs.size() != model->inputs().size()) {
     std::string names;
     for (const auto& t : model->inputs()) {
       names += (names.empty() ? "" : ", ") + t.node()->layer->name() + " " + shape_str(t.shape());
     }
-    throw ValueError(fmt::format("{} has {} input(s) ({}) but {} --input file(s) were given", path,
+    throw UsageError(fmt::format("{} has {} input(s) ({}) but {} --input file(s) were given", path,
                                  model->inputs().size(), names, inputs.size()));
   }
   if (outputs.size() != model->outputs().size()) {
-    throw ValueError(fmt::format("{} has {} output(s) but {} --output file(s) were given", path,
+    throw UsageError(fmt::format("{} has {} output(s) but {} --output file(s) were given", path,
                                  model->outputs().size(), outputs.size()));
-  }
-  for (const auto& o : outputs) {
-    if (!ends_with(o, ".npy")) throw ValueError(fmt::format("--output '{}' must end in .npy", o));
   }
   Tensors x;
   for (const auto& in : inputs) x.push_back(data::load_npy(in));
+  warn_non_finite(inputs, x);
   const Tensors y = model->predict(x, {.batch_size = batch_size});
   for (size_t k = 0; k < outputs.size(); ++k) {
     data::save_npy(outputs[k], y[k]);
@@ -77,8 +103,17 @@ int predict(const std::string& path, const std::vector<std::string>& inputs, con
 int import_torch(const std::string& arch, const std::string& state_dict, const std::vector<std::string>& maps,
                  const std::vector<std::string>& ignore, bool allow_unmapped, const std::string& out) {
   std::vector<io::TorchMapping> mapping;
-  for (const auto& m : maps) mapping.push_back(io::parse_torch_mapping(m));
-  if (!ends_with(out, ".safetensors")) throw ValueError(fmt::format("--output '{}' must end in .safetensors", out));
+  for (const auto& m : maps) {
+    try {
+      mapping.push_back(io::parse_torch_mapping(m));
+    } catch (const ValueError& e) {
+      throw UsageError(e.what());  // a malformed --map is a command-line mistake
+    }
+  }
+  if (!ends_with(out, ".safetensors")) throw UsageError(fmt::format("--output '{}' must end in .safetensors", out));
+  check_input_file(arch, "--model");
+  check_input_file(state_dict, "--state-dict");
+  check_output_file(out, "--output");
   std::unique_ptr<Model> model =
       ends_with(arch, ".json") ? model_from_json(read_file(arch)) : load_model(arch, {.restore_random_state = false});
   const auto sd = io::load_state_dict(state_dict);

@@ -21,7 +21,9 @@ class ModelCommands {
   // Whether one of them was given on the command line (after parsing).
   bool selected() const;
   // Runs the selected one; returns the exit code. Throws seqnet::Error on
-  // failure (the caller prints it as one line).
+  // failure (the caller prints it as one line), cli::UsageError for a
+  // command-line mistake found only now (e.g. more --input files than the
+  // model has inputs).
   int run() const;
 
  private:

@@ -1,6 +1,7 @@
 #pragma once
 // Variable-length sequences: Keras's pad_sequences, padding straight to
-// one-hot, and seed 05's to_supervised window framing.
+// one-hot, seed 05's to_supervised window framing and past -> future
+// windows of a time series (timeseries_windows).
 
 #include <cstdint>
 #include <optional>
@@ -90,5 +91,43 @@ struct Supervised {
 // Throws ValueError unless 1 <= n_out <= n_in <= T; ShapeError for another
 // rank.
 Supervised to_supervised(const Tensor& encoded, int64_t n_in, int64_t n_out);
+
+// timeseries_windows options.
+struct WindowOptions {
+  // Steps between the starts of consecutive windows (Keras's
+  // sequence_stride): 1 makes a window at every step, n_in + n_out windows
+  // that do not overlap. Default: 1.
+  int64_t stride = 1;
+  // For a (N, F) series, the feature columns the targets y hold, in this
+  // order (negative values count from the end: {-1} is the last column);
+  // x always holds every column. Empty means all columns. Must be empty for
+  // a (N,) series. Default: {} (all columns).
+  std::vector<int64_t> target_columns{};
+};
+
+// A time series framed for forecasting (Keras's
+// timeseries_dataset_from_array idea; the tutorials' hand-written
+// split_sequence / series_to_supervised): windows of n_in past steps as
+// inputs and the n_out steps that follow each as targets. Window w starts
+// at step s = w * stride:
+//   x[w] = series[s .. s + n_in - 1],  y[w] = series[s + n_in .. s + n_in + n_out - 1]
+// There are W = (N - n_in - n_out) / stride + 1 windows (integer division):
+// every window lies wholly inside the series, and steps at the end that do
+// not complete a window are left out.
+//   (N,) series:   x (W, n_in, 1), y (W, n_out)   -- for LSTM(...) -> Dense(n_out)
+//   (N, F) series: x (W, n_in, F), y (W, n_out, C) with C = F, or the number
+//                  of target_columns
+// Returns new tensors; the series is not modified.
+// Throws ShapeError for a series that is empty() or not of rank 1 or 2;
+// ValueError, naming the value, for n_in < 1, n_out < 1 (every window
+// needs a target; to_supervised frames a sequence as its own target),
+// stride < 1, a series shorter than n_in + n_out steps (it has no window),
+// and for target_columns out of range or given for a (N,) series.
+// Example: the series 10, 20, ..., 90 with n_in 3 and n_out 2:
+//   auto s = data::timeseries_windows(Tensor({9}, {10, 20, 30, 40, 50, 60, 70, 80, 90}), 3, 2);
+//   // s.x (5, 3, 1): [10, 20, 30], [20, 30, 40], ..., [50, 60, 70]
+//   // s.y (5, 2):    [40, 50],     [50, 60],     ..., [80, 90]
+//   auto t = data::timeseries_windows(series, 3, 2, {.stride = 2});   // windows at steps 0, 2, 4
+Supervised timeseries_windows(const Tensor& series, int64_t n_in, int64_t n_out, const WindowOptions& options = {});
 
 }  // namespace seqnet::data
