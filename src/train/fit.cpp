@@ -11,8 +11,6 @@
 
 #include "model/model_impl.hpp"
 #include "seqnet/data/sequences.hpp"
-#include "seqnet/layers/embedding.hpp"
-#include "seqnet/layers/masking.hpp"
 #include "seqnet/error.hpp"
 #include "seqnet/random.hpp"
 #include "train/progbar.hpp"
@@ -158,6 +156,10 @@ struct Tally {
   }
 };
 
+// Whether the losses and metrics of an output of this rank take its mask:
+// masks apply to sequence outputs (batch, time, ...) only.
+bool loss_takes_mask(size_t output_rank) { return output_rank >= 3; }
+
 // Forward (+ backward and update when training) of one batch; adds to the tally.
 void run_batch(Impl& m, const std::vector<Tensor>& xb, const std::vector<Tensor>& yb, bool train, Tally& tally) {
   m.forward(xb, train);
@@ -168,7 +170,7 @@ void run_batch(Impl& m, const std::vector<Tensor>& xb, const std::vector<Tensor>
   for (size_t k = 0; k < K; ++k) {
     const Tensor& pred = m.values[m.output_slots[k]];
     Tensor mask = m.masks[m.output_slots[k]];
-    if (pred.rank() < 3) mask = Tensor();  // masks apply to sequence outputs only
+    if (!loss_takes_mask(static_cast<size_t>(pred.rank()))) mask = Tensor();
     const double lk = m.losses[k]->compute(yb[k], pred, mask, train ? &douts[k] : nullptr);
     if (train && m.loss_weights[k] != 1.0f) {
       for (float& v : douts[k]) v *= m.loss_weights[k];
@@ -281,18 +283,6 @@ struct Buckets {
 };
 
 Buckets plan_buckets(const Impl& m, const Tensors& x, const Tensors& y) {
-  bool masks = false;
-  for (const auto& l : m.unique_layers(false)) {
-    if (dynamic_cast<const layers::Masking*>(l.get()) != nullptr) masks = true;
-    if (const auto* e = dynamic_cast<const layers::Embedding*>(l.get()); e != nullptr && e->options().mask_zero) {
-      masks = true;
-    }
-  }
-  if (!masks) {
-    throw ValueError(fmt::format("{}: fit: bucket_by_length needs a model that masks its padding (a Masking layer "
-                                 "or Embedding(mask_zero)); without a mask the padding steps change the results",
-                                 m.describe()));
-  }
   Buckets b;
   std::vector<int64_t> group_T;
   auto add = [&](const Tensor& t, const SymbolicTensor& sym, size_t a, bool is_x) {
@@ -322,6 +312,33 @@ Buckets plan_buckets(const Impl& m, const Tensors& x, const Tensors& y) {
     throw ValueError(fmt::format("{}: fit: bucket_by_length needs an input or output with a None time axis "
                                  "(Input({{None, ...}})); this model's time axes are all fixed",
                                  m.describe()));
+  }
+  // The cut steps must not count: the graph says where masks can flow.
+  // Every cut input must have its padding masked somewhere, and every cut
+  // target's output must carry a mask into its loss.
+  const std::vector<std::vector<bool>> sources = m.mask_sources();
+  const char* how = "a Masking layer or Embedding(mask_zero) on the path";
+  for (const auto& g : b.groups) {
+    for (size_t a : g.xs) {
+      bool masked = false;
+      for (const auto& s : sources) masked = masked || s[a];
+      if (!masked) {
+        throw ValueError(fmt::format("{}: fit: bucket_by_length cuts {} to its real steps, but no mask is made from "
+                                     "its padding ({}); without a mask the padding steps change the results",
+                                     m.describe(), input_label(m, a), how));
+      }
+    }
+    for (size_t k : g.ys) {
+      const auto& s = sources[static_cast<size_t>(m.output_slots[k])];
+      const bool masked = std::find(s.begin(), s.end(), true) != s.end() &&
+                          loss_takes_mask(m.outputs[k].shape().size());
+      if (!masked) {
+        throw ValueError(fmt::format("{}: fit: bucket_by_length cuts target {} to its real steps, but no mask "
+                                     "reaches the loss of output '{}' ({}, and a sequence output); without a mask "
+                                     "the padding steps change the results",
+                                     m.describe(), k, m.output_names[k], how));
+      }
+    }
   }
   b.lengths.assign(static_cast<size_t>(x[0].dim(0)), 0);
   for (const auto& g : b.groups)

@@ -127,9 +127,11 @@ struct FitOptions {
   // saves the work of the padding steps. Arrays cut: the inputs whose model
   // Input has a None time axis and the targets of outputs with a None time
   // axis; arrays with the same time length are cut together (they are
-  // step-aligned). Only for models that mask their padding (a Masking
-  // layer or Embedding(mask_zero)), where the cut steps would be masked
-  // anyway; throws ValueError otherwise, for stateful models, and when no
+  // step-aligned). Only where the cut steps would be masked anyway, as the
+  // graph says: every cut input must have a mask made from its padding (a
+  // Masking layer or Embedding(mask_zero) on its path), and every cut
+  // target's output a mask reaching its loss (a sequence output); throws
+  // ValueError naming the array otherwise, for stateful models, and when no
   // array has a None time axis. Validation is not bucketed. Default: false.
   bool bucket_by_length = false;
 };
