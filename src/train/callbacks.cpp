@@ -163,6 +163,32 @@ PlotFiles History::plot(const std::string& path, const std::vector<std::string>&
   return save_line_chart(chart, path);
 }
 
+// ---------------------------------------------------------------- monitors
+
+namespace {
+
+// Keras's warning for a monitored key the logs lack, once per training run
+// (`warned` is reset at on_train_begin).
+void warn_missing_monitor(bool& warned, const char* callback, const char* what, const std::string& monitor,
+                          const Logs& logs, const char* consequence) {
+  if (warned) return;
+  warned = true;
+  std::string keys;
+  for (const auto& [k, v] : logs.items()) keys += (keys.empty() ? "" : ", ") + k;
+  std::fprintf(stderr, "Warning: %s: %s is conditioned on '%s', which is not in the epoch logs (available: %s); %s\n",
+               callback, what, monitor.c_str(), keys.empty() ? "none" : keys.c_str(), consequence);
+  std::fflush(stderr);
+}
+
+// "auto": maximize names of accuracies, minimize the rest.
+bool maximize_for(const std::string& mode, const std::string& monitor) {
+  if (mode == "max") return true;
+  if (mode == "min") return false;
+  return monitor.find("acc") != std::string::npos;
+}
+
+}  // namespace
+
 // ---------------------------------------------------------------- EarlyStopping
 
 struct EarlyStoppingCallback::Snapshot {
@@ -175,11 +201,7 @@ EarlyStoppingCallback::EarlyStoppingCallback(EarlyStoppingOptions options) : o_(
   }
   if (o_.patience < 0) throw ValueError(fmt::format("EarlyStopping: patience must be >= 0, got {}", o_.patience));
   if (o_.monitor.empty()) throw ValueError("EarlyStopping: monitor must name a logged quantity");
-  if (o_.mode == "max") {
-    maximize_ = true;
-  } else if (o_.mode == "auto") {
-    maximize_ = o_.monitor.find("acc") != std::string::npos;
-  }
+  maximize_ = maximize_for(o_.mode, o_.monitor);
 }
 
 bool EarlyStoppingCallback::improved(double current, double reference) const {
@@ -188,6 +210,7 @@ bool EarlyStoppingCallback::improved(double current, double reference) const {
 }
 
 void EarlyStoppingCallback::on_train_begin(Logs&) {
+  warned_ = false;
   wait_ = 0;
   stopped_epoch_ = 0;
   best_epoch_ = 0;
@@ -197,9 +220,9 @@ void EarlyStoppingCallback::on_train_begin(Logs&) {
 
 void EarlyStoppingCallback::on_epoch_end(int epoch, Logs& logs) {
   if (!logs.contains(o_.monitor)) {
-    // Stricter than Keras (which warns): a misspelt monitor would otherwise
-    // silently never stop training.
-    (void)logs.at(o_.monitor);
+    warn_missing_monitor(warned_, "EarlyStopping", "early stopping", o_.monitor, logs,
+                         "training will not stop early");
+    return;
   }
   const double current = logs.at(o_.monitor);
   ++wait_;

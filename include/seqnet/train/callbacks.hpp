@@ -120,9 +120,13 @@ struct EarlyStoppingOptions {
   bool restore_best_weights = false;
 };
 
+// Stops training when the monitored quantity stops improving. When the
+// epoch logs have no entry for the monitor, it warns once per training run
+// on standard error (naming the monitor and the available keys, as Keras
+// does) and does not stop.
 class EarlyStoppingCallback : public Callback {
  public:
-  // Throws ValueError for an unknown mode or patience < 0.
+  // Throws ValueError for an unknown mode, patience < 0 or an empty monitor.
   explicit EarlyStoppingCallback(EarlyStoppingOptions options);
   void on_train_begin(Logs& logs) override;
   void on_epoch_end(int epoch, Logs& logs) override;
@@ -136,6 +140,7 @@ class EarlyStoppingCallback : public Callback {
   bool improved(double current, double reference) const;
   EarlyStoppingOptions o_;
   bool maximize_ = false;
+  bool warned_ = false;
   int wait_ = 0, stopped_epoch_ = 0, best_epoch_ = 0;
   double best_ = 0;
   struct Snapshot;
