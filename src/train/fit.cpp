@@ -1,4 +1,6 @@
-// compile / fit / evaluate / predict of Model: the training loop.
+// compile / fit / evaluate / predict of Model. fit() is a front-end to the
+// training loop of train/engine.hpp, fed by the batch sources defined here:
+// shuffled (or ordered) batches of rows, and batches bucketed by length.
 
 #include <fmt/format.h>
 
@@ -7,12 +9,12 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
-#include <optional>
 
 #include "model/model_impl.hpp"
 #include "seqnet/data/sequences.hpp"
 #include "seqnet/error.hpp"
 #include "seqnet/random.hpp"
+#include "train/engine.hpp"
 #include "train/progbar.hpp"
 
 namespace seqnet {
@@ -394,21 +396,111 @@ Optimizer& Model::optimizer() const {
 
 // ---------------------------------------------------------------- fit
 
+namespace {
+
+// Batches of rows of (x, y): trained with run_batch, logged with a Tally
+// (sample-weighted means, metrics over the whole epoch), validated with
+// evaluate_impl.
+class RowBatches : public detail::BatchSource {
+ public:
+  RowBatches(Model& model, Impl& m, Tensors x, Tensors y, Tensors vx, Tensors vy, int batch_size)
+      : model_(model), m_(m), x_(std::move(x)), y_(std::move(y)), vx_(std::move(vx)), vy_(std::move(vy)),
+        batch_size_(batch_size), n_(x_[0].dim(0)) {}
+
+  Logs train_batch(int64_t b) override {
+    const auto [xb, yb] = batch(b);
+    run_batch(m_, xb, yb, true, tally_);
+    return tally_.logs(m_);
+  }
+  Logs end_epoch() override { return tally_.logs(m_); }
+  Logs validate() override {
+    if (vx_.empty()) return Logs();
+    return evaluate_impl(model_, m_, vx_, vy_, batch_size_, 0, "val_");
+  }
+
+ protected:
+  // The arrays of batch `b` of this epoch.
+  virtual std::pair<std::vector<Tensor>, std::vector<Tensor>> batch(int64_t b) const = 0;
+  int64_t steps() const { return (n_ + batch_size_ - 1) / batch_size_; }
+
+  Model& model_;
+  Impl& m_;
+  Tensors x_, y_, vx_, vy_;
+  int batch_size_;
+  int64_t n_;
+  Tally tally_;
+};
+
+// Consecutive batches of batch_size rows (the last one may be smaller), in
+// a new random order every epoch when shuffling.
+class ShuffledBatches : public RowBatches {
+ public:
+  ShuffledBatches(Model& model, Impl& m, Tensors x, Tensors y, Tensors vx, Tensors vy, int batch_size, bool shuffle)
+      : RowBatches(model, m, std::move(x), std::move(y), std::move(vx), std::move(vy), batch_size),
+        shuffle_(shuffle) {}
+
+  int64_t begin_epoch(int) override {
+    if (shuffle_) order_ = global_generator().permutation(n_);
+    tally_.reset(m_);
+    return steps();
+  }
+  int64_t batch_samples(int64_t b) const override {
+    return std::min<int64_t>(n_, (b + 1) * batch_size_) - b * batch_size_;
+  }
+
+ protected:
+  std::pair<std::vector<Tensor>, std::vector<Tensor>> batch(int64_t b) const override {
+    const int64_t b0 = b * batch_size_, b1 = std::min<int64_t>(n_, b0 + batch_size_);
+    return {batch_of(x_, order_, b0, b1), batch_of(y_, order_, b0, b1)};
+  }
+
+ private:
+  bool shuffle_;
+  std::vector<int64_t> order_;
+};
+
+// FitOptions::bucket_by_length: batches of samples of similar lengths, each
+// cut to its real steps.
+class BucketedBatches : public RowBatches {
+ public:
+  BucketedBatches(Model& model, Impl& m, Tensors x, Tensors y, Tensors vx, Tensors vy, int batch_size, bool shuffle)
+      : RowBatches(model, m, std::move(x), std::move(y), std::move(vx), std::move(vy), batch_size),
+        shuffle_(shuffle), buckets_(plan_buckets(m, x_, y_)) {}
+
+  int64_t begin_epoch(int) override {
+    batches_ = data::length_buckets(buckets_.lengths, batch_size_, shuffle_ ? &global_generator() : nullptr);
+    tally_.reset(m_);
+    return static_cast<int64_t>(batches_.size());
+  }
+  int64_t batch_samples(int64_t b) const override {
+    return static_cast<int64_t>(batches_.at(static_cast<size_t>(b)).size());
+  }
+
+ protected:
+  std::pair<std::vector<Tensor>, std::vector<Tensor>> batch(int64_t b) const override {
+    return buckets_.batch(x_, y_, batches_.at(static_cast<size_t>(b)));
+  }
+
+ private:
+  bool shuffle_;
+  Buckets buckets_;
+  std::vector<std::vector<int64_t>> batches_;
+};
+
+}  // namespace
+
 History Model::fit(const Tensors& x_in, const Tensors& y_in, const FitOptions& o) {
   ensure_graph(x_in);
   Impl& m = *impl_;
+  const std::string ctx = m.describe() + ": fit";
   if (!m.compiled) throw ValueError(fmt::format("{}: call compile() before fit()", m.describe()));
   check_batch_size(m, o.batch_size, "fit");
-  if (o.epochs < 0) throw ValueError(fmt::format("{}: fit: epochs must be >= 0, got {}", m.describe(), o.epochs));
-  if (o.initial_epoch < 0) {
-    throw ValueError(fmt::format("{}: fit: initial_epoch must be >= 0, got {}", m.describe(), o.initial_epoch));
-  }
+  const detail::LoopOptions loop{
+      .epochs = o.epochs, .initial_epoch = o.initial_epoch, .verbose = o.verbose, .callbacks = o.callbacks};
+  detail::check_loop_options(loop, ctx);
   if (!(o.validation_split >= 0.0 && o.validation_split < 1.0)) {
     throw ValueError(fmt::format("{}: fit: validation_split must be in [0, 1), got {}", m.describe(),
                                  o.validation_split));
-  }
-  if (o.verbose < 0 || o.verbose > 2) {
-    throw ValueError(fmt::format("{}: fit: verbose must be 0, 1 or 2, got {}", m.describe(), o.verbose));
   }
   const int64_t n_all = check_inputs(m, x_in, "fit");
   check_targets(m, y_in, n_all, "fit");
@@ -449,74 +541,19 @@ History Model::fit(const Tensors& x_in, const Tensors& y_in, const FitOptions& o
     }
     check_stateful(*this, m, n, o.batch_size, "fit");
     if (!vx.empty()) check_stateful(*this, m, vx[0].dim(0), o.batch_size, "fit (validation)");
-  }
-
-  std::optional<Buckets> buckets;
-  if (o.bucket_by_length) {
-    if (stateful()) {
+    if (o.bucket_by_length) {
       throw ValueError(fmt::format("{}: fit: bucket_by_length reorders the samples; a stateful model needs them in "
                                    "order",
                                    m.describe()));
     }
-    buckets = plan_buckets(m, x, y);
   }
 
-  auto history = std::make_shared<History>();
-  std::vector<std::shared_ptr<Callback>> callbacks{history};
-  for (const auto& cb : o.callbacks) {
-    if (!cb) throw ValueError(fmt::format("{}: fit: a callback is null", m.describe()));
-    callbacks.push_back(cb);
+  if (o.bucket_by_length) {
+    BucketedBatches source(*this, m, x, y, vx, vy, o.batch_size, o.shuffle);
+    return detail::run_epochs(*this, source, loop);
   }
-  for (auto& cb : callbacks) cb->set_model(this);
-  stop_training = false;
-
-  Logs train_logs;
-  for (auto& cb : callbacks) cb->on_train_begin(train_logs);
-  const int64_t steps = (n + o.batch_size - 1) / o.batch_size;
-  Tally tally;
-  for (int epoch = o.initial_epoch; epoch < o.epochs; ++epoch) {
-    Logs epoch_logs;
-    for (auto& cb : callbacks) cb->on_epoch_begin(epoch, epoch_logs);
-    if (o.verbose > 0) std::printf("Epoch %d/%d\n", epoch + 1, o.epochs);
-    Progbar bar(steps, o.verbose);
-    std::vector<int64_t> order;
-    std::vector<std::vector<int64_t>> bucket_batches;
-    if (buckets) {
-      bucket_batches = data::length_buckets(buckets->lengths, o.batch_size, o.shuffle ? &global_generator() : nullptr);
-    } else if (o.shuffle) {
-      order = global_generator().permutation(n);
-    }
-    tally.reset(m);
-    for (int64_t s = 0; s < steps; ++s) {
-      const int64_t b0 = s * o.batch_size, b1 = std::min<int64_t>(n, b0 + o.batch_size);
-      const auto size = buckets ? static_cast<int64_t>(bucket_batches[static_cast<size_t>(s)].size()) : b1 - b0;
-      Logs batch_logs;
-      batch_logs.set("batch", static_cast<double>(s));
-      batch_logs.set("size", static_cast<double>(size));
-      for (auto& cb : callbacks) cb->on_batch_begin(static_cast<int>(s), batch_logs);
-      if (buckets) {
-        const auto [xb, yb] = buckets->batch(x, y, bucket_batches[static_cast<size_t>(s)]);
-        run_batch(m, xb, yb, true, tally);
-      } else {
-        run_batch(m, batch_of(x, order, b0, b1), batch_of(y, order, b0, b1), true, tally);
-      }
-      Logs running = tally.logs(m);
-      for (auto& cb : callbacks) cb->on_batch_end(static_cast<int>(s), running);
-      bar.update(s + 1, running);
-      if (stop_training) break;
-    }
-    epoch_logs = tally.logs(m);
-    if (!vx.empty()) {
-      const Logs val = evaluate_impl(*this, m, vx, vy, o.batch_size, 0, "val_");
-      for (const auto& [k, v] : val.items()) epoch_logs.set(k, v);
-    }
-    bar.finish(epoch_logs);
-    for (auto& cb : callbacks) cb->on_epoch_end(epoch, epoch_logs);
-    if (stop_training) break;
-  }
-  for (auto& cb : callbacks) cb->on_train_end(train_logs);
-  for (auto& cb : callbacks) cb->set_model(nullptr);
-  return *history;
+  ShuffledBatches source(*this, m, x, y, vx, vy, o.batch_size, o.shuffle);
+  return detail::run_epochs(*this, source, loop);
 }
 
 // ---------------------------------------------------------------- evaluate / predict

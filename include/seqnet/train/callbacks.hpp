@@ -5,7 +5,10 @@
 // Hooks run in this order: on_train_begin, then per epoch on_epoch_begin,
 // per batch on_batch_begin/on_batch_end, on_epoch_end (with the epoch's
 // logs, including val_ entries), and finally on_train_end. A callback stops
-// training by setting model().stop_training = true.
+// training by setting model().stop_training = true. fit(),
+// fit_truncated_bptt() and decode::fit_scheduled_sampling() all run their
+// callbacks this way (one training loop, src/train/engine.hpp); callbacks
+// run in list order, and the History after them.
 
 #include <functional>
 #include <memory>
