@@ -81,4 +81,17 @@ History run_epochs(Model& model, BatchSource& source, const LoopOptions& o) {
   return *history;
 }
 
+void check_stateful_batch_size(const Model& model, int64_t batch_size, const std::string& context,
+                               const std::string& given) {
+  if (!model.stateful()) return;
+  const auto& inputs = model.inputs();
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const int64_t fixed = inputs[i].shape().at(0);
+    if (fixed == None || fixed == batch_size) continue;
+    throw ValueError(fmt::format("{}: the model is stateful and its input {} ('{}') has a fixed batch size of {} "
+                                 "(Input batch_size), so every batch must hold {} samples; got {}",
+                                 context, i, inputs[i].node()->layer->name(), fixed, fixed, given));
+  }
+}
+
 }  // namespace seqnet::detail

@@ -65,4 +65,12 @@ void check_loop_options(const LoopOptions& options, const std::string& context);
 // something throws). REQUIRES: check_loop_options(options) passed.
 History run_epochs(Model& model, BatchSource& source, const LoopOptions& options);
 
+// Keras's stateful rule: a stateful model whose inputs have a fixed batch
+// size (Input's batch_size) runs batches of exactly that size. Throws
+// ValueError prefixed with `context`, naming the input, the fixed size and
+// `given` (e.g. "batch_size 8"), when `batch_size` differs. Models that are
+// not stateful, or have no fixed batch size, pass.
+void check_stateful_batch_size(const Model& model, int64_t batch_size, const std::string& context,
+                               const std::string& given);
+
 }  // namespace seqnet::detail

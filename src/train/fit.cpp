@@ -215,6 +215,8 @@ Logs evaluate_impl(Model& model, Impl& m, const Tensors& x, const Tensors& y, in
   const int64_t n = check_inputs(m, x, "evaluate");
   check_targets(m, y, n, "evaluate");
   check_batch_size(m, batch_size, "evaluate");
+  detail::check_stateful_batch_size(model, batch_size, m.describe() + ": evaluate",
+                                    fmt::format("batch_size {} for {} samples", batch_size, n));
   check_stateful(model, m, n, batch_size, "evaluate");
   Tally tally;
   tally.reset(m);
@@ -539,6 +541,8 @@ History Model::fit(const Tensors& x_in, const Tensors& y_in, const FitOptions& o
                                    "over from one batch to the next)",
                                    m.describe()));
     }
+    detail::check_stateful_batch_size(*this, o.batch_size, ctx,
+                                      fmt::format("batch_size {} for {} samples", o.batch_size, n));
     check_stateful(*this, m, n, o.batch_size, "fit");
     if (!vx.empty()) check_stateful(*this, m, vx[0].dim(0), o.batch_size, "fit (validation)");
     if (o.bucket_by_length) {
@@ -569,6 +573,8 @@ Tensors Model::predict(const Tensors& x, const PredictOptions& options) {
   Impl& m = *impl_;
   const int64_t n = check_inputs(m, x, "predict");
   check_batch_size(m, options.batch_size, "predict");
+  detail::check_stateful_batch_size(*this, options.batch_size, m.describe() + ": predict",
+                                    fmt::format("batch_size {} for {} samples", options.batch_size, n));
   check_stateful(*this, m, n, options.batch_size, "predict");
   const size_t K = m.outputs.size();
   std::vector<std::vector<Tensor>> parts(K);
@@ -602,6 +608,7 @@ Logs Model::train_on_batch(const Tensors& x, const Tensors& y) {
   if (!m.compiled) throw ValueError(fmt::format("{}: call compile() before train_on_batch()", m.describe()));
   const int64_t n = check_inputs(m, x, "train_on_batch");
   check_targets(m, y, n, "train_on_batch");
+  detail::check_stateful_batch_size(*this, n, m.describe() + ": train_on_batch", fmt::format("a batch of {} samples", n));
   Tally tally;
   tally.reset(m);
   run_batch(m, x.items(), y.items(), true, tally);
@@ -614,6 +621,7 @@ Logs Model::test_on_batch(const Tensors& x, const Tensors& y) {
   if (!m.compiled) throw ValueError(fmt::format("{}: call compile() before test_on_batch()", m.describe()));
   const int64_t n = check_inputs(m, x, "test_on_batch");
   check_targets(m, y, n, "test_on_batch");
+  detail::check_stateful_batch_size(*this, n, m.describe() + ": test_on_batch", fmt::format("a batch of {} samples", n));
   Tally tally;
   tally.reset(m);
   run_batch(m, x.items(), y.items(), false, tally);
@@ -623,7 +631,9 @@ Logs Model::test_on_batch(const Tensors& x, const Tensors& y) {
 Tensors Model::predict_on_batch(const Tensors& x) {
   ensure_graph(x);
   Impl& m = *impl_;
-  check_inputs(m, x, "predict_on_batch");
+  const int64_t n = check_inputs(m, x, "predict_on_batch");
+  detail::check_stateful_batch_size(*this, n, m.describe() + ": predict_on_batch",
+                                    fmt::format("a batch of {} samples", n));
   m.forward(x.items(), false);
   Tensors out;
   for (int slot : m.output_slots) out.push_back(m.values[slot]);

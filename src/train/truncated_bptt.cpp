@@ -71,10 +71,6 @@ Extent check_arrays(const Model& model, const Tensors& x, const Tensors& y, cons
                                    ctx, i, s[1], o.window,
                                    last != o.window ? fmt::format(" and the last one {}", last) : std::string()));
     }
-    if (s[0] != None && s[0] != o.batch_size) {
-      throw ValueError(fmt::format("{}: model input {} has a fixed batch size of {}, got batch_size {}", ctx, i, s[0],
-                                   o.batch_size));
-    }
     if (s[0] != None && N % s[0] != 0) {
       throw ValueError(fmt::format("{}: the fixed batch size {} does not divide the {} sequences", ctx, s[0], N));
     }
@@ -163,6 +159,7 @@ History fit_truncated_bptt(Model& model, const Tensors& x, const Tensors& y, con
                                  "carry the states from one window to the next",
                                  ctx));
   }
+  detail::check_stateful_batch_size(model, o.batch_size, ctx, fmt::format("batch_size {}", o.batch_size));
   const Extent train = check_arrays(model, x, y, o, ctx, "training");
   Extent val;
   if (!o.validation_data.x.empty() || !o.validation_data.y.empty()) {

@@ -3,7 +3,8 @@
 // edges (checked against a twin model that takes the carried state as a
 // constant input); state carried across windows lets a model learn a
 // dependency that crosses window edges; callbacks (hook order, EarlyStopping,
-// ModelCheckpoint), validation with carried states; bad input.
+// ModelCheckpoint), validation with carried states, the fixed batch size of
+// stateful models; bad input.
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
@@ -249,4 +250,18 @@ TEST(TruncatedBPTT, ModelCheckpointSavesDuringTraining) {
   }
   EXPECT_TRUE(std::filesystem::exists(dir.file("best.safetensors")));
   EXPECT_TRUE(best->best().has_value());
+}
+
+TEST(TruncatedBPTT, AFixedBatchSizeIsTheOnlyBatchSize) {
+  // Keras's stateful rule, as in fit: Input's batch_size fixes the batches.
+  clear_session();
+  auto in = Input({None, 2}, {.batch_size = 4});
+  Model m({in}, {Dense(1)(SimpleRNN(3, {.return_sequences = true, .stateful = true})(in))}, "fixed4");
+  m.compile({.optimizer = "sgd", .loss = "mse"});
+  const Tensor x = random_tensor({8, 6, 2}, 1), y = random_tensor({8, 6, 1}, 2);
+  EXPECT_THROW_MSG(fit_truncated_bptt(m, x, y, {.window = 3, .batch_size = 8, .verbose = 0}), ValueError, "fixed4",
+                   "fixed batch size of 4", "batch_size 8");
+  EXPECT_THROW_MSG(fit_truncated_bptt(m, x.rows(0, 6), y.rows(0, 6), {.window = 3, .batch_size = 4, .verbose = 0}),
+                   ValueError, "fixed batch size 4", "6 sequences");
+  EXPECT_NO_THROW(fit_truncated_bptt(m, x, y, {.window = 3, .batch_size = 4, .verbose = 0}));
 }

@@ -199,7 +199,11 @@ class Model {
   // Throws ValueError / ShapeError when the data do not match the model
   // (naming the input or output and both shapes), when called before
   // compile(), or for a stateful model whose batch size does not divide the
-  // sample count.
+  // sample count. Keras's stateful rule holds for fit, evaluate, predict and
+  // the *_on_batch calls: a stateful model whose Input has a fixed
+  // batch_size takes batches of exactly that size (ValueError naming the
+  // fixed and the given size otherwise), and a sample count the fixed size
+  // does not divide is a ValueError for every model.
   History fit(const Tensors& x, const Tensors& y, const FitOptions& options = {});
   // Loss (with regularization penalties) and metrics over the data.
   Logs evaluate(const Tensors& x, const Tensors& y, const EvaluateOptions& options = {});
