@@ -560,6 +560,20 @@ History Model::fit(const Tensors& x_in, const Tensors& y_in, const FitOptions& o
   return detail::run_epochs(*this, source, loop);
 }
 
+History Model::fit(const Tensors& x, const Tensors& y, int epochs, int batch_size, const FitOptions& rest) {
+  const FitOptions defaults;
+  if ((rest.epochs != defaults.epochs && rest.epochs != epochs) ||
+      (rest.batch_size != defaults.batch_size && rest.batch_size != batch_size)) {
+    throw ValueError(fmt::format("{}: fit(x, y, epochs = {}, batch_size = {}, options) got other values in the "
+                                 "options too (epochs {}, batch_size {}); give each once",
+                                 impl_->describe(), epochs, batch_size, rest.epochs, rest.batch_size));
+  }
+  FitOptions o = rest;
+  o.epochs = epochs;
+  o.batch_size = batch_size;
+  return fit(x, y, o);
+}
+
 // ---------------------------------------------------------------- evaluate / predict
 
 Logs Model::evaluate(const Tensors& x, const Tensors& y, const EvaluateOptions& options) {

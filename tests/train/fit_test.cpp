@@ -1,7 +1,8 @@
 // The training loop (src/train/fit.cpp): fit / evaluate / predict and the
 // *_on_batch calls, validation, several inputs and outputs with loss
 // weights, regularization penalties, stateful models (and Keras's fixed
-// batch size rule), verbosity, determinism, and the errors bad input raises.
+// batch size rule), fit(x, y, epochs, batch_size, ...), verbosity,
+// determinism, and the errors bad input raises.
 
 #include <gtest/gtest.h>
 #include <seqnet/seqnet.hpp>
@@ -495,6 +496,38 @@ TEST(Stateful, AFixedBatchSizeIsTheOnlyBatchSize) {
   auto plain_in = Input({4, 2}, {.batch_size = 4});
   Model plain({plain_in}, {Dense(1)(LSTM(3)(plain_in))});
   EXPECT_NO_THROW(plain.predict(x, {.batch_size = 8}));
+}
+
+// ---------------------------------------------------------------- Keras-order calls
+
+TEST(Fit, EpochsAndBatchSizeAsArguments) {
+  set_seed(18);
+  Tensor x = random_tensor({10, 3}, 61), y = random_tensor({10, 1}, 62);
+  Regression a, b;
+  b.model.set_weights(a.model.get_weights());
+  a.model.compile({.optimizer = SGD({.learning_rate = 0.1f}), .loss = "mse"});
+  b.model.compile({.optimizer = SGD({.learning_rate = 0.1f}), .loss = "mse"});
+  // Keras's `epochs=3, batch_size=4, shuffle=False, verbose=0`.
+  History ha = a.model.fit(x, y, 3, 4, {.shuffle = false, .verbose = 0});
+  History hb = b.model.fit(x, y, {.epochs = 3, .batch_size = 4, .shuffle = false, .verbose = 0});
+  EXPECT_EQ(ha.epoch(), (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(ha["loss"], hb["loss"]);
+  expect_same_weights(a.model.get_weights(), b.model.get_weights(), 0.0f, "fit(x, y, 3, 4) vs options");
+  EXPECT_EQ(a.model.optimizer().iterations(), 9);  // 3 epochs of 3 batches of at most 4
+  // With the other options after them.
+  History hv = a.model.fit(x, y, 2, 5, {.validation_split = 0.2, .verbose = 0});
+  EXPECT_EQ(hv.keys(), (std::vector<std::string>{"loss", "val_loss"}));
+  EXPECT_EQ(hv.epoch().size(), 2u);
+  // The options may repeat the same values, not others.
+  EXPECT_NO_THROW(a.model.fit(x, y, 2, 8, {.epochs = 2, .batch_size = 8, .verbose = 0}));
+  expect_error<ValueError>([&] { a.model.fit(x, y, 3, 4, {.epochs = 5, .verbose = 0}); },
+                           {"epochs = 3", "epochs 5", "give each once"});
+  expect_error<ValueError>([&] { a.model.fit(x, y, 3, 4, {.batch_size = 8, .verbose = 0}); },
+                           {"batch_size = 4", "batch_size 8"});
+  // The checks of fit apply.
+  expect_error<ValueError>([&] { a.model.fit(x, y, 1, 0, {.verbose = 0}); },
+                           {"batch_size must be a positive integer", "got 0"});
+  expect_error<ValueError>([&] { a.model.fit(x, y, -1, 4, {.verbose = 0}); }, {"epochs must be >= 0", "-1"});
 }
 
 // ---------------------------------------------------------------- verbosity

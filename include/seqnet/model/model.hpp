@@ -98,8 +98,15 @@ struct ValidationData {
   Tensors y{};
 };
 
-// Keras fit() keyword arguments, in this order (designated initializers
-// must keep it). Example: {.epochs = 100, .batch_size = 32, .validation_split = 0.1}
+// Keras fit()'s keyword arguments, with Keras's names and meanings, in
+// this struct's order (not Keras's: its signature starts batch_size,
+// epochs). Designated initializers must follow the declaration order, so
+// {.batch_size = 32, .epochs = 10} does not compile (GCC: "designator order
+// for field 'seqnet::FitOptions::epochs' does not match declaration order");
+// write {.epochs = 10, .batch_size = 32}, or fit(x, y, 10, 32, {...}) with
+// the other options after. README.md, "Options in Keras order", lists the
+// order of every options struct.
+// Example: {.epochs = 100, .batch_size = 32, .validation_split = 0.1}
 struct FitOptions {
   // Default: 1.
   int epochs = 1;
@@ -205,6 +212,13 @@ class Model {
   // fixed and the given size otherwise), and a sample count the fixed size
   // does not divide is a ValueError for every model.
   History fit(const Tensors& x, const Tensors& y, const FitOptions& options = {});
+  // fit() with epochs and batch_size first, in FitOptions's order (not
+  // Keras's positional order, batch_size then epochs), so Keras code written
+  // `epochs=10, batch_size=32, verbose=0` reads fit(x, y, 10, 32,
+  // {.verbose = 0}). `rest` gives the other options; its epochs and
+  // batch_size must be left at their defaults or agree with the arguments
+  // (ValueError otherwise). Throws as fit(x, y, options).
+  History fit(const Tensors& x, const Tensors& y, int epochs, int batch_size, const FitOptions& rest = {});
   // Loss (with regularization penalties) and metrics over the data.
   Logs evaluate(const Tensors& x, const Tensors& y, const EvaluateOptions& options = {});
   // Outputs for the inputs, batch by batch, in inference mode.
