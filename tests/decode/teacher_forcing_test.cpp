@@ -246,9 +246,10 @@ TEST(ScheduledSampling, ValidatesWithTeacherForcing) {
                                                 "sampled_fraction", "val_loss", "val_accuracy"}));
   EXPECT_NEAR(h["val_loss"].back(), want.at("loss"), 1e-7);
   EXPECT_NEAR(h["val_accuracy"].back(), want.at("accuracy"), 1e-12);
+  decode::ScheduledSamplingOptions no_decoder_input;
+  no_decoder_input.verbose = 0;
+  no_decoder_input.validation_data = {.x = val.encoder_input, .y = val.decoder_target};
   EXPECT_THROW_MSG(decode::fit_scheduled_sampling(m.train, m.encoder, m.decoder, {ed.encoder_input}, ed.decoder_input,
-                                                  ed.decoder_target,
-                                                  {.verbose = 0, .validation_data = {.x = val.encoder_input,
-                                                                                     .y = val.decoder_target}}),
+                                                  ed.decoder_target, no_decoder_input),
                    ValueError, "validation_data.x", "sources then the decoder input");
 }
