@@ -622,7 +622,8 @@ Logs Model::train_on_batch(const Tensors& x, const Tensors& y) {
   if (!m.compiled) throw ValueError(fmt::format("{}: call compile() before train_on_batch()", m.describe()));
   const int64_t n = check_inputs(m, x, "train_on_batch");
   check_targets(m, y, n, "train_on_batch");
-  detail::check_stateful_batch_size(*this, n, m.describe() + ": train_on_batch", fmt::format("a batch of {} samples", n));
+  detail::check_stateful_batch_size(*this, n, m.describe() + ": train_on_batch",
+                                    fmt::format("a batch of {} samples", n));
   Tally tally;
   tally.reset(m);
   run_batch(m, x.items(), y.items(), true, tally);
@@ -635,7 +636,8 @@ Logs Model::test_on_batch(const Tensors& x, const Tensors& y) {
   if (!m.compiled) throw ValueError(fmt::format("{}: call compile() before test_on_batch()", m.describe()));
   const int64_t n = check_inputs(m, x, "test_on_batch");
   check_targets(m, y, n, "test_on_batch");
-  detail::check_stateful_batch_size(*this, n, m.describe() + ": test_on_batch", fmt::format("a batch of {} samples", n));
+  detail::check_stateful_batch_size(*this, n, m.describe() + ": test_on_batch",
+                                    fmt::format("a batch of {} samples", n));
   Tally tally;
   tally.reset(m);
   run_batch(m, x.items(), y.items(), false, tally);

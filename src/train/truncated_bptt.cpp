@@ -90,7 +90,8 @@ void run_windows(Model& model, const Tensors& x, const Tensors& y, const std::ve
     std::vector<Tensor> xs, ys;
     for (const auto& a : x) xs.push_back(window_of(a, order, b0, b1, s, s1));
     for (const auto& a : y) ys.push_back(window_of(a, order, b0, b1, s, s1));
-    const Logs l = train ? model.train_on_batch(Tensors(xs), Tensors(ys)) : model.test_on_batch(Tensors(xs), Tensors(ys));
+    const Logs l =
+        train ? model.train_on_batch(Tensors(xs), Tensors(ys)) : model.test_on_batch(Tensors(xs), Tensors(ys));
     mean.add(l, static_cast<double>((b1 - b0) * (s1 - s)));
   }
 }

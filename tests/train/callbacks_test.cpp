@@ -598,7 +598,8 @@ TEST(CSVLogger, WritesSortedKeysAndALineAsEachEpochEnds) {
   t.model.compile({.optimizer = SGD({.learning_rate = 0.05f}), .loss = "mse", .metrics = {"mae"}});
   std::vector<size_t> lines_at_epoch_end;
   auto csv = CSVLogger(path);
-  auto peek = LambdaCallback({.on_epoch_end = [&](int, Logs&) { lines_at_epoch_end.push_back(lines_of(read_all(path)).size()); }});
+  auto peek = LambdaCallback(
+      {.on_epoch_end = [&](int, Logs&) { lines_at_epoch_end.push_back(lines_of(read_all(path)).size()); }});
   History h = t.model.fit(t.xs, t.ys,
                           {.epochs = 3, .batch_size = 4, .validation_split = 0.2, .verbose = 0, .callbacks = {csv, peek}});
   EXPECT_EQ(lines_at_epoch_end, (std::vector<size_t>{2, 3, 4}));  // the header, then one line per epoch, at once

@@ -165,7 +165,8 @@ TEST(TruncatedBPTT, CallbackHooksRunInKerasOrderPerBatchOfSequences) {
             for (const auto& kv : l.items()) keys += " " + kv.first;
             ev.push_back("ee" + std::to_string(e) + keys);
           },
-      .on_batch_begin = [&](int b, Logs& l) { ev.push_back("bb" + std::to_string(b) + " " + std::to_string(int(l.at("size")))); },
+      .on_batch_begin =
+          [&](int b, Logs& l) { ev.push_back("bb" + std::to_string(b) + " " + std::to_string(int(l.at("size")))); },
       .on_batch_end = [&](int b, Logs& l) { ev.push_back("be" + std::to_string(b) + (l.contains("loss") ? " loss" : "")); },
       .on_train_begin = [&](Logs&) { ev.push_back("tb"); },
       .on_train_end = [&](Logs&) { ev.push_back("te"); },
