@@ -1,19 +1,20 @@
 // Teacher-forcing inputs, sampling schedules and scheduled-sampling training
-// (decode/teacher_forcing.hpp).
+// (decode/teacher_forcing.hpp); scheduled sampling is a front-end to the
+// training loop of train/engine.hpp, fed by batches whose decoder inputs are
+// sampled from the model's predictions.
 
 #include "seqnet/decode/teacher_forcing.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <cstring>
 
 #include "decode/step_decoder.hpp"
 #include "seqnet/error.hpp"
 #include "seqnet/random.hpp"
+#include "train/engine.hpp"
 
 namespace seqnet::decode {
 
@@ -140,6 +141,109 @@ int64_t draw(const float* p, int64_t V, Generator& g) {
   return V - 1;
 }
 
+// The batches of scheduled sampling: each batch's decoder input rebuilt step
+// by step from the model's own predictions (with probability 1 - eps per
+// real step), then one gradient update of `train` on it.
+class SampledDecoderInputs : public seqnet::detail::BatchSource {
+ public:
+  SampledDecoderInputs(Model& train, Model& encoder, StepDecoder& dec, const Tensors& sources,
+                       const Tensor& decoder_inputs, const Tensor& targets, const ScheduledSamplingOptions& o)
+      : train_(train), encoder_(encoder), dec_(dec), sources_(sources), decoder_inputs_(decoder_inputs),
+        targets_(targets), o_(o), N_(decoder_inputs.dim(0)), T_(decoder_inputs.dim(1)) {}
+
+  int64_t begin_epoch(int epoch) override {
+    eps_ = o_.schedule.teacher_forcing_probability(epoch);
+    order_ = o_.shuffle ? global_generator().permutation(N_) : std::vector<int64_t>{};
+    mean_ = LogsMean();
+    real_ = sampled_ = 0;
+    return (N_ + o_.batch_size - 1) / o_.batch_size;
+  }
+  int64_t batch_samples(int64_t s) const override {
+    return std::min<int64_t>(N_, (s + 1) * o_.batch_size) - s * o_.batch_size;
+  }
+  Logs train_batch(int64_t s) override {
+    Generator& g = global_generator();
+    const int64_t V = dec_.vocabulary();
+    const bool ids = dec_.ids();
+    const int64_t T = T_;
+    const int64_t b0 = s * o_.batch_size, b1 = std::min<int64_t>(N_, b0 + o_.batch_size), B = b1 - b0;
+    std::vector<Tensor> src;
+    for (const auto& x : sources_) src.push_back(rows_of(x, order_, b0, b1));
+    Tensor mixed = rows_of(decoder_inputs_, order_, b0, b1);
+    const Tensor y = rows_of(targets_, order_, b0, b1);
+    // Rebuild the decoder input step by step with the inference pair.
+    if (eps_ < 1.0 && T > 1) {
+      Tensors initial = encoder_.predict(Tensors(src), {.batch_size = static_cast<int>(B)});
+      dec_.check_initial(initial, true);
+      std::vector<Tensor> states(initial.begin(), initial.begin() + static_cast<int64_t>(dec_.num_states()));
+      const std::vector<Tensor> constants(initial.begin() + static_cast<int64_t>(dec_.num_states()), initial.end());
+      for (int64_t t = 0; t + 1 < T; ++t) {
+        Tensor sym = ids ? Tensor({B, 1}) : Tensor({B, 1, V});
+        const int64_t w = ids ? 1 : V;
+        for (int64_t b = 0; b < B; ++b) std::copy_n(mixed.data() + (b * T + t) * w, w, sym.data() + b * w);
+        Tensors out = dec_.step(sym, states, constants);
+        const Tensor p = dec_.probabilities(out);
+        for (size_t k = 0; k < states.size(); ++k) states[k] = out[1 + k];
+        for (int64_t b = 0; b < B; ++b) {
+          if (!real_step(mixed, ids, b, t + 1, T, V, o_.pad_id)) continue;
+          ++real_;
+          if (g.uniform() < eps_) continue;  // teacher forcing: keep the truth
+          const float* pb = p.data() + b * V;
+          int64_t v = 0;
+          if (o_.sample) {
+            v = draw(pb, V, g);
+          } else {
+            for (int64_t u = 1; u < V; ++u)
+              if (pb[u] > pb[v]) v = u;
+          }
+          if (ids) {
+            if (v == o_.pad_id) continue;  // would turn the step into padding
+            mixed[b * T + t + 1] = static_cast<float>(v);
+          } else {
+            float* row = mixed.data() + (b * T + t + 1) * V;
+            std::fill_n(row, V, 0.0f);
+            row[v] = 1.0f;
+          }
+          ++sampled_;
+        }
+      }
+    }
+    src.push_back(mixed);
+    const Logs l = train_.train_on_batch(Tensors(src), y);
+    mean_.add(l, static_cast<double>(B));
+    return logs();
+  }
+  Logs end_epoch() override { return logs(); }
+  Logs validate() override {
+    if (o_.validation_data.x.empty() && o_.validation_data.y.empty()) return Logs();
+    const Logs v = train_.evaluate(o_.validation_data.x, o_.validation_data.y, {.batch_size = o_.batch_size});
+    Logs out;
+    for (const auto& [k, value] : v.items()) out.set("val_" + k, value);
+    return out;
+  }
+
+ private:
+  Logs logs() const {
+    Logs l = mean_.mean();
+    l.set("teacher_forcing_probability", eps_);
+    l.set("sampled_fraction", real_ > 0 ? sampled_ / real_ : 0.0);
+    return l;
+  }
+
+  Model& train_;
+  Model& encoder_;
+  StepDecoder& dec_;
+  const Tensors& sources_;
+  const Tensor& decoder_inputs_;
+  const Tensor& targets_;
+  const ScheduledSamplingOptions& o_;
+  const int64_t N_, T_;
+  double eps_ = 1.0;
+  std::vector<int64_t> order_;
+  LogsMean mean_;
+  double real_ = 0, sampled_ = 0;
+};
+
 }  // namespace
 
 History fit_scheduled_sampling(Model& train, Model& encoder, Model& decoder, const Tensors& sources,
@@ -147,10 +251,9 @@ History fit_scheduled_sampling(Model& train, Model& encoder, Model& decoder, con
                                const ScheduledSamplingOptions& o) {
   const std::string ctx = "decode::fit_scheduled_sampling";
   o.schedule.validate();
-  if (o.epochs < 0) throw ValueError(fmt::format("{}: epochs must be >= 0, got {}", ctx, o.epochs));
-  if (o.initial_epoch < 0) {
-    throw ValueError(fmt::format("{}: initial_epoch must be >= 0, got {}", ctx, o.initial_epoch));
-  }
+  const seqnet::detail::LoopOptions loop{
+      .epochs = o.epochs, .initial_epoch = o.initial_epoch, .verbose = o.verbose, .callbacks = o.callbacks};
+  seqnet::detail::check_loop_options(loop, ctx);
   if (o.batch_size <= 0) {
     throw ValueError(fmt::format("{}: batch_size must be a positive integer, got {}", ctx, o.batch_size));
   }
@@ -168,7 +271,7 @@ History fit_scheduled_sampling(Model& train, Model& encoder, Model& decoder, con
                                  "it has {}",
                                  ctx, sources.size() + 1, train.inputs().size()));
   }
-  const int64_t N = decoder_inputs.dim(0), T = decoder_inputs.dim(1);
+  const int64_t N = decoder_inputs.dim(0);
   for (size_t i = 0; i < sources.size(); ++i) {
     if (sources[i].rank() < 1 || sources[i].dim(0) != N) {
       throw ShapeError(fmt::format("{}: source {} has shape {}, but decoder_inputs has {} samples", ctx, i,
@@ -180,77 +283,15 @@ History fit_scheduled_sampling(Model& train, Model& encoder, Model& decoder, con
                                  shape_str(targets.shape()), N));
   }
   if (N == 0) throw ValueError(fmt::format("{}: no training samples", ctx));
-
-  History history;
-  Logs none;
-  history.on_train_begin(none);
-  Generator& g = global_generator();
-  const int64_t steps = (N + o.batch_size - 1) / o.batch_size;
-  for (int epoch = o.initial_epoch; epoch < o.epochs; ++epoch) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const double eps = o.schedule.teacher_forcing_probability(epoch);
-    const std::vector<int64_t> order = o.shuffle ? g.permutation(N) : std::vector<int64_t>{};
-    LogsMean epoch_mean;
-    double real = 0, sampled = 0;
-    for (int64_t s = 0; s < steps; ++s) {
-      const int64_t b0 = s * o.batch_size, b1 = std::min<int64_t>(N, b0 + o.batch_size), B = b1 - b0;
-      std::vector<Tensor> src;
-      for (const auto& x : sources) src.push_back(rows_of(x, order, b0, b1));
-      Tensor mixed = rows_of(decoder_inputs, order, b0, b1);
-      const Tensor y = rows_of(targets, order, b0, b1);
-      // Rebuild the decoder input step by step with the inference pair.
-      if (eps < 1.0 && T > 1) {
-        Tensors initial = encoder.predict(Tensors(src), {.batch_size = static_cast<int>(B)});
-        dec.check_initial(initial, true);
-        std::vector<Tensor> states(initial.begin(), initial.begin() + static_cast<int64_t>(dec.num_states()));
-        const std::vector<Tensor> constants(initial.begin() + static_cast<int64_t>(dec.num_states()), initial.end());
-        for (int64_t t = 0; t + 1 < T; ++t) {
-          Tensor sym = ids ? Tensor({B, 1}) : Tensor({B, 1, V});
-          const int64_t w = ids ? 1 : V;
-          for (int64_t b = 0; b < B; ++b) std::copy_n(mixed.data() + (b * T + t) * w, w, sym.data() + b * w);
-          Tensors out = dec.step(sym, states, constants);
-          const Tensor p = dec.probabilities(out);
-          for (size_t k = 0; k < states.size(); ++k) states[k] = out[1 + k];
-          for (int64_t b = 0; b < B; ++b) {
-            if (!real_step(mixed, ids, b, t + 1, T, V, o.pad_id)) continue;
-            ++real;
-            if (g.uniform() < eps) continue;  // teacher forcing: keep the truth
-            const float* pb = p.data() + b * V;
-            int64_t v = 0;
-            if (o.sample) {
-              v = draw(pb, V, g);
-            } else {
-              for (int64_t u = 1; u < V; ++u)
-                if (pb[u] > pb[v]) v = u;
-            }
-            if (ids) {
-              if (v == o.pad_id) continue;  // would turn the step into padding
-              mixed[b * T + t + 1] = static_cast<float>(v);
-            } else {
-              float* row = mixed.data() + (b * T + t + 1) * V;
-              std::fill_n(row, V, 0.0f);
-              row[v] = 1.0f;
-            }
-            ++sampled;
-          }
-        }
-      }
-      src.push_back(mixed);
-      const Logs l = train.train_on_batch(Tensors(src), y);
-      epoch_mean.add(l, static_cast<double>(B));
-      if (train.stop_training) break;
-    }
-    Logs epoch_logs = epoch_mean.mean();
-    epoch_logs.set("teacher_forcing_probability", eps);
-    epoch_logs.set("sampled_fraction", real > 0 ? sampled / real : 0.0);
-    history.on_epoch_end(epoch, epoch_logs);
-    if (o.verbose > 0) {
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::printf("Epoch %d/%d - %.1fs - %s\n", epoch + 1, o.epochs, secs, epoch_logs.format().c_str());
-      std::fflush(stdout);
-    }
+  const bool have_val = !o.validation_data.x.empty() || !o.validation_data.y.empty();
+  if (have_val && o.validation_data.x.size() != sources.size() + 1) {
+    throw ValueError(fmt::format("{}: validation_data.x must hold the sources then the decoder input ({} arrays), "
+                                 "got {}",
+                                 ctx, sources.size() + 1, o.validation_data.x.size()));
   }
-  return history;
+
+  SampledDecoderInputs source(train, encoder, dec, sources, decoder_inputs, targets, o);
+  return seqnet::detail::run_epochs(train, source, loop);
 }
 
 }  // namespace seqnet::decode

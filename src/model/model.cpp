@@ -236,6 +236,59 @@ void Model::Impl::add_regularization_gradients() const {
   for (const auto& l : unique_layers(false)) l->add_regularization_gradients();
 }
 
+std::vector<std::vector<bool>> Model::Impl::mask_sources() const {
+  const size_t I = inputs.size();
+  const auto n = static_cast<size_t>(num_slots);
+  std::vector<std::vector<bool>> deps(n, std::vector<bool>(I, false));  // which inputs a value depends on
+  std::vector<std::vector<bool>> from(n, std::vector<bool>(I, false));  // which inputs a mask comes from
+  std::vector<Shape> shapes(n);
+  for (size_t i = 0; i < I; ++i) {
+    deps[static_cast<size_t>(input_slots[i])][i] = true;
+    shapes[static_cast<size_t>(input_slots[i])] = inputs[i].shape();
+  }
+  // A tensor of the symbolic shape with batch and time (and any None) 1.
+  auto probe = [](Shape s) {
+    for (size_t d = 0; d < s.size(); ++d)
+      if (d < 2 || s[d] == None) s[d] = 1;
+    return Tensor(s);
+  };
+  const auto any = [](const std::vector<bool>& v) { return std::find(v.begin(), v.end(), true) != v.end(); };
+  for (const auto& s : steps) {
+    std::vector<Tensor> ins, no_masks, masks_in;
+    std::vector<bool> dep(I, false), passed(I, false);
+    bool masked_input = false;
+    for (int slot : s.in) {
+      const auto u = static_cast<size_t>(slot);
+      ins.push_back(probe(shapes[u]));
+      no_masks.emplace_back();
+      masks_in.push_back(any(from[u]) ? Tensor({1, 1}, 1.0f) : Tensor());
+      masked_input = masked_input || any(from[u]);
+      for (size_t i = 0; i < I; ++i) {
+        dep[i] = dep[i] || deps[u][i];
+        passed[i] = passed[i] || from[u][i];
+      }
+    }
+    bool makes = false, passes = masked_input;
+    try {
+      makes = !s.node->layer->compute_mask(ins, no_masks).empty();
+      if (masked_input) passes = !s.node->layer->compute_mask(ins, masks_in).empty();
+    } catch (const Error&) {
+      makes = false;
+      passes = masked_input;
+    }
+    std::vector<bool> out(I, false);
+    for (size_t i = 0; i < I; ++i) out[i] = (makes && dep[i]) || (passes && passed[i]);
+    for (size_t k = 0; k < s.out.size(); ++k) {
+      const auto u = static_cast<size_t>(s.out[k]);
+      shapes[u] = s.node->output_shapes.at(k);
+      deps[u] = dep;
+      // As forward(): the mask goes to the first output and to sequence outputs.
+      if (k == 0 || shapes[u].size() >= 3) from[u] = out;
+    }
+  }
+  return from;
+}
+
 // ---------------------------------------------------------------- Model
 
 Model::Model(const std::vector<SymbolicTensor>& inputs, const std::vector<SymbolicTensor>& outputs,

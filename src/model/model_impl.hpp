@@ -54,6 +54,14 @@ struct Model::Impl {
   double regularization_penalty() const;
   void add_regularization_gradients() const;
   std::string describe() const;
+  // Where masks can flow, asked of the graph without data: for every value
+  // slot, for every model input, whether the mask forward() puts there can
+  // come from that input's padding. Each step's layer says through
+  // Layer::compute_mask, run on small probe tensors (batch and time 1),
+  // whether it makes a mask from its inputs' values (Masking,
+  // Embedding(mask_zero)) and whether it passes its inputs' masks on. A layer
+  // whose compute_mask throws on the probes is taken to pass masks on.
+  std::vector<std::vector<bool>> mask_sources() const;
 };
 
 }  // namespace seqnet

@@ -4,8 +4,10 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <limits>
 
 #include "seqnet/error.hpp"
@@ -163,6 +165,41 @@ PlotFiles History::plot(const std::string& path, const std::vector<std::string>&
   return save_line_chart(chart, path);
 }
 
+// ---------------------------------------------------------------- monitors
+
+namespace {
+
+// Keras's warning for a monitored key the logs lack, once per training run
+// (`warned` is reset at on_train_begin).
+void warn_missing_monitor(bool& warned, const char* callback, const char* what, const std::string& monitor,
+                          const Logs& logs, const char* consequence) {
+  if (warned) return;
+  warned = true;
+  std::string keys;
+  for (const auto& [k, v] : logs.items()) keys += (keys.empty() ? "" : ", ") + k;
+  std::fprintf(stderr, "Warning: %s: %s is conditioned on '%s', which is not in the epoch logs (available: %s); %s\n",
+               callback, what, monitor.c_str(), keys.empty() ? "none" : keys.c_str(), consequence);
+  std::fflush(stderr);
+}
+
+// "auto": maximize names of accuracies, minimize the rest.
+bool maximize_for(const std::string& mode, const std::string& monitor) {
+  if (mode == "max") return true;
+  if (mode == "min") return false;
+  return monitor.find("acc") != std::string::npos;
+}
+
+// A double as Python's repr writes it ("0.5", "1.0", "1e-05", "nan", "inf").
+std::string python_float(double v) {
+  if (std::isnan(v)) return "nan";
+  if (std::isinf(v)) return v > 0 ? "inf" : "-inf";
+  std::string s = fmt::format("{}", v);
+  if (s.find_first_of(".e") == std::string::npos) s += ".0";
+  return s;
+}
+
+}  // namespace
+
 // ---------------------------------------------------------------- EarlyStopping
 
 struct EarlyStoppingCallback::Snapshot {
@@ -175,11 +212,7 @@ EarlyStoppingCallback::EarlyStoppingCallback(EarlyStoppingOptions options) : o_(
   }
   if (o_.patience < 0) throw ValueError(fmt::format("EarlyStopping: patience must be >= 0, got {}", o_.patience));
   if (o_.monitor.empty()) throw ValueError("EarlyStopping: monitor must name a logged quantity");
-  if (o_.mode == "max") {
-    maximize_ = true;
-  } else if (o_.mode == "auto") {
-    maximize_ = o_.monitor.find("acc") != std::string::npos;
-  }
+  maximize_ = maximize_for(o_.mode, o_.monitor);
 }
 
 bool EarlyStoppingCallback::improved(double current, double reference) const {
@@ -188,6 +221,7 @@ bool EarlyStoppingCallback::improved(double current, double reference) const {
 }
 
 void EarlyStoppingCallback::on_train_begin(Logs&) {
+  warned_ = false;
   wait_ = 0;
   stopped_epoch_ = 0;
   best_epoch_ = 0;
@@ -197,9 +231,9 @@ void EarlyStoppingCallback::on_train_begin(Logs&) {
 
 void EarlyStoppingCallback::on_epoch_end(int epoch, Logs& logs) {
   if (!logs.contains(o_.monitor)) {
-    // Stricter than Keras (which warns): a misspelt monitor would otherwise
-    // silently never stop training.
-    (void)logs.at(o_.monitor);
+    warn_missing_monitor(warned_, "EarlyStopping", "early stopping", o_.monitor, logs,
+                         "training will not stop early");
+    return;
   }
   const double current = logs.at(o_.monitor);
   ++wait_;
@@ -228,6 +262,137 @@ void EarlyStoppingCallback::on_epoch_end(int epoch, Logs& logs) {
 void EarlyStoppingCallback::on_train_end(Logs&) {
   if (stopped_epoch_ > 0 && o_.verbose > 0) std::printf("Epoch %d: early stopping\n", stopped_epoch_ + 1);
 }
+
+// ---------------------------------------------------------------- ReduceLROnPlateau
+
+ReduceLROnPlateauCallback::ReduceLROnPlateauCallback(ReduceLROnPlateauOptions options) : o_(std::move(options)) {
+  const char* ctx = "ReduceLROnPlateau";
+  if (!(o_.factor > 0.0 && o_.factor < 1.0)) {
+    throw ValueError(fmt::format("{}: argument `factor` must be in (0, 1) (the new rate is lr * factor), got {}", ctx,
+                                 o_.factor));
+  }
+  if (o_.patience < 0) throw ValueError(fmt::format("{}: argument `patience` must be >= 0, got {}", ctx, o_.patience));
+  if (o_.cooldown < 0) throw ValueError(fmt::format("{}: argument `cooldown` must be >= 0, got {}", ctx, o_.cooldown));
+  if (!(o_.min_delta >= 0.0) || !std::isfinite(o_.min_delta)) {
+    throw ValueError(fmt::format("{}: argument `min_delta` must be a finite number >= 0, got {}", ctx, o_.min_delta));
+  }
+  if (!(o_.min_lr >= 0.0) || !std::isfinite(o_.min_lr)) {
+    throw ValueError(fmt::format("{}: argument `min_lr` must be a finite number >= 0, got {}", ctx, o_.min_lr));
+  }
+  if (o_.mode != "auto" && o_.mode != "min" && o_.mode != "max") {
+    throw ValueError(fmt::format("{}: invalid mode '{}'; expected 'auto', 'min' or 'max'", ctx, o_.mode));
+  }
+  if (o_.monitor.empty()) throw ValueError(fmt::format("{}: monitor must name a logged quantity", ctx));
+  maximize_ = maximize_for(o_.mode, o_.monitor);
+}
+
+void ReduceLROnPlateauCallback::on_train_begin(Logs&) {
+  warned_ = false;
+  wait_ = 0;
+  cooldown_counter_ = 0;
+  best_ = maximize_ ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+}
+
+void ReduceLROnPlateauCallback::on_epoch_end(int epoch, Logs& logs) {
+  Optimizer& optimizer = model().optimizer();
+  logs.set("lr", optimizer.learning_rate());
+  if (!logs.contains(o_.monitor)) {
+    warn_missing_monitor(warned_, "ReduceLROnPlateau", "learning rate reduction", o_.monitor, logs,
+                         "the learning rate stays as it is");
+    return;
+  }
+  const double current = logs.at(o_.monitor);
+  if (cooldown_counter_ > 0) {
+    --cooldown_counter_;
+    wait_ = 0;
+  }
+  const bool better = maximize_ ? current > best_ + o_.min_delta : current < best_ - o_.min_delta;
+  if (better) {
+    best_ = current;
+    wait_ = 0;
+    return;
+  }
+  if (cooldown_counter_ > 0) return;
+  if (++wait_ < o_.patience) return;
+  const float old_lr = optimizer.learning_rate();
+  if (!(old_lr > static_cast<float>(o_.min_lr))) return;
+  const auto new_lr = static_cast<float>(std::max(static_cast<double>(old_lr) * o_.factor, o_.min_lr));
+  if (!(new_lr > 0.0f)) return;  // underflow: keep the smallest rate a float holds
+  optimizer.set_learning_rate(new_lr);
+  if (o_.verbose > 0) {
+    std::printf("\nEpoch %d: ReduceLROnPlateau reducing learning rate to %s.\n", epoch + 1,
+                fmt::format("{}", new_lr).c_str());
+    std::fflush(stdout);
+  }
+  cooldown_counter_ = o_.cooldown;
+  wait_ = 0;
+}
+
+// ---------------------------------------------------------------- CSVLogger
+
+struct CSVLoggerCallback::File {
+  std::FILE* f = nullptr;
+  ~File() {
+    if (f != nullptr) std::fclose(f);
+  }
+};
+
+CSVLoggerCallback::CSVLoggerCallback(std::string filename, CSVLoggerOptions options)
+    : filename_(std::move(filename)), o_(std::move(options)) {
+  if (filename_.empty()) throw ValueError("CSVLogger: the file name is empty");
+  if (o_.separator.empty()) throw ValueError("CSVLogger: argument `separator` must not be empty");
+}
+
+CSVLoggerCallback::~CSVLoggerCallback() = default;
+
+void CSVLoggerCallback::on_train_begin(Logs&) {
+  file_.reset();
+  keys_.clear();
+  started_ = false;
+  write_header_ = true;
+  if (o_.append) {
+    if (std::FILE* existing = std::fopen(filename_.c_str(), "rb")) {
+      write_header_ = std::fgetc(existing) == EOF;  // Keras: a header only for an empty file
+      std::fclose(existing);
+    }
+  }
+  auto file = std::make_unique<File>();
+  file->f = std::fopen(filename_.c_str(), o_.append ? "ab" : "wb");
+  if (file->f == nullptr) {
+    throw IOError(fmt::format("CSVLogger: cannot open '{}' for writing: {}", filename_, std::strerror(errno)));
+  }
+  file_ = std::move(file);
+}
+
+std::string CSVLoggerCallback::field(const std::string& text) const {
+  if (text.find(o_.separator) == std::string::npos && text.find_first_of("\"\r\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
+void CSVLoggerCallback::on_epoch_end(int epoch, Logs& logs) {
+  if (!file_) throw Error(fmt::format("CSVLogger('{}'): on_epoch_end before on_train_begin", filename_));
+  std::string out;
+  if (!started_) {
+    started_ = true;
+    for (const auto& [k, v] : logs.items()) keys_.push_back(k);
+    std::sort(keys_.begin(), keys_.end());
+    if (write_header_) {
+      out += field("epoch");
+      for (const auto& k : keys_) out += o_.separator + field(k);
+      out += "\n";
+    }
+  }
+  out += std::to_string(epoch);
+  for (const auto& k : keys_) out += o_.separator + (logs.contains(k) ? field(python_float(logs.at(k))) : "NA");
+  out += "\n";
+  if (std::fputs(out.c_str(), file_->f) < 0 || std::fflush(file_->f) != 0) {
+    throw IOError(fmt::format("CSVLogger: cannot write to '{}': {}", filename_, std::strerror(errno)));
+  }
+}
+
+void CSVLoggerCallback::on_train_end(Logs&) { file_.reset(); }
 
 // ---------------------------------------------------------------- TerminateOnNaN
 
@@ -275,6 +440,12 @@ class Lambda : public Callback {
 
 std::shared_ptr<EarlyStoppingCallback> EarlyStopping(const EarlyStoppingOptions& options) {
   return std::make_shared<EarlyStoppingCallback>(options);
+}
+std::shared_ptr<ReduceLROnPlateauCallback> ReduceLROnPlateau(const ReduceLROnPlateauOptions& options) {
+  return std::make_shared<ReduceLROnPlateauCallback>(options);
+}
+std::shared_ptr<CSVLoggerCallback> CSVLogger(const std::string& filename, const CSVLoggerOptions& options) {
+  return std::make_shared<CSVLoggerCallback>(filename, options);
 }
 std::shared_ptr<TerminateOnNaNCallback> TerminateOnNaN() { return std::make_shared<TerminateOnNaNCallback>(); }
 std::shared_ptr<Callback> LambdaCallback(LambdaCallbackOptions options) {

@@ -1,4 +1,6 @@
-// compile / fit / evaluate / predict of Model: the training loop.
+// compile / fit / evaluate / predict of Model. fit() is a front-end to the
+// training loop of train/engine.hpp, fed by the batch sources defined here:
+// shuffled (or ordered) batches of rows, and batches bucketed by length.
 
 #include <fmt/format.h>
 
@@ -7,14 +9,12 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
-#include <optional>
 
 #include "model/model_impl.hpp"
 #include "seqnet/data/sequences.hpp"
-#include "seqnet/layers/embedding.hpp"
-#include "seqnet/layers/masking.hpp"
 #include "seqnet/error.hpp"
 #include "seqnet/random.hpp"
+#include "train/engine.hpp"
 #include "train/progbar.hpp"
 
 namespace seqnet {
@@ -158,6 +158,10 @@ struct Tally {
   }
 };
 
+// Whether the losses and metrics of an output of this rank take its mask:
+// masks apply to sequence outputs (batch, time, ...) only.
+bool loss_takes_mask(size_t output_rank) { return output_rank >= 3; }
+
 // Forward (+ backward and update when training) of one batch; adds to the tally.
 void run_batch(Impl& m, const std::vector<Tensor>& xb, const std::vector<Tensor>& yb, bool train, Tally& tally) {
   m.forward(xb, train);
@@ -168,7 +172,7 @@ void run_batch(Impl& m, const std::vector<Tensor>& xb, const std::vector<Tensor>
   for (size_t k = 0; k < K; ++k) {
     const Tensor& pred = m.values[m.output_slots[k]];
     Tensor mask = m.masks[m.output_slots[k]];
-    if (pred.rank() < 3) mask = Tensor();  // masks apply to sequence outputs only
+    if (!loss_takes_mask(static_cast<size_t>(pred.rank()))) mask = Tensor();
     const double lk = m.losses[k]->compute(yb[k], pred, mask, train ? &douts[k] : nullptr);
     if (train && m.loss_weights[k] != 1.0f) {
       for (float& v : douts[k]) v *= m.loss_weights[k];
@@ -211,6 +215,8 @@ Logs evaluate_impl(Model& model, Impl& m, const Tensors& x, const Tensors& y, in
   const int64_t n = check_inputs(m, x, "evaluate");
   check_targets(m, y, n, "evaluate");
   check_batch_size(m, batch_size, "evaluate");
+  detail::check_stateful_batch_size(model, batch_size, m.describe() + ": evaluate",
+                                    fmt::format("batch_size {} for {} samples", batch_size, n));
   check_stateful(model, m, n, batch_size, "evaluate");
   Tally tally;
   tally.reset(m);
@@ -281,18 +287,6 @@ struct Buckets {
 };
 
 Buckets plan_buckets(const Impl& m, const Tensors& x, const Tensors& y) {
-  bool masks = false;
-  for (const auto& l : m.unique_layers(false)) {
-    if (dynamic_cast<const layers::Masking*>(l.get()) != nullptr) masks = true;
-    if (const auto* e = dynamic_cast<const layers::Embedding*>(l.get()); e != nullptr && e->options().mask_zero) {
-      masks = true;
-    }
-  }
-  if (!masks) {
-    throw ValueError(fmt::format("{}: fit: bucket_by_length needs a model that masks its padding (a Masking layer "
-                                 "or Embedding(mask_zero)); without a mask the padding steps change the results",
-                                 m.describe()));
-  }
   Buckets b;
   std::vector<int64_t> group_T;
   auto add = [&](const Tensor& t, const SymbolicTensor& sym, size_t a, bool is_x) {
@@ -322,6 +316,33 @@ Buckets plan_buckets(const Impl& m, const Tensors& x, const Tensors& y) {
     throw ValueError(fmt::format("{}: fit: bucket_by_length needs an input or output with a None time axis "
                                  "(Input({{None, ...}})); this model's time axes are all fixed",
                                  m.describe()));
+  }
+  // The cut steps must not count: the graph says where masks can flow.
+  // Every cut input must have its padding masked somewhere, and every cut
+  // target's output must carry a mask into its loss.
+  const std::vector<std::vector<bool>> sources = m.mask_sources();
+  const char* how = "a Masking layer or Embedding(mask_zero) on the path";
+  for (const auto& g : b.groups) {
+    for (size_t a : g.xs) {
+      bool masked = false;
+      for (const auto& s : sources) masked = masked || s[a];
+      if (!masked) {
+        throw ValueError(fmt::format("{}: fit: bucket_by_length cuts {} to its real steps, but no mask is made from "
+                                     "its padding ({}); without a mask the padding steps change the results",
+                                     m.describe(), input_label(m, a), how));
+      }
+    }
+    for (size_t k : g.ys) {
+      const auto& s = sources[static_cast<size_t>(m.output_slots[k])];
+      const bool masked = std::find(s.begin(), s.end(), true) != s.end() &&
+                          loss_takes_mask(m.outputs[k].shape().size());
+      if (!masked) {
+        throw ValueError(fmt::format("{}: fit: bucket_by_length cuts target {} to its real steps, but no mask "
+                                     "reaches the loss of output '{}' ({}, and a sequence output); without a mask "
+                                     "the padding steps change the results",
+                                     m.describe(), k, m.output_names[k], how));
+      }
+    }
   }
   b.lengths.assign(static_cast<size_t>(x[0].dim(0)), 0);
   for (const auto& g : b.groups)
@@ -377,21 +398,111 @@ Optimizer& Model::optimizer() const {
 
 // ---------------------------------------------------------------- fit
 
+namespace {
+
+// Batches of rows of (x, y): trained with run_batch, logged with a Tally
+// (sample-weighted means, metrics over the whole epoch), validated with
+// evaluate_impl.
+class RowBatches : public detail::BatchSource {
+ public:
+  RowBatches(Model& model, Impl& m, Tensors x, Tensors y, Tensors vx, Tensors vy, int batch_size)
+      : model_(model), m_(m), x_(std::move(x)), y_(std::move(y)), vx_(std::move(vx)), vy_(std::move(vy)),
+        batch_size_(batch_size), n_(x_[0].dim(0)) {}
+
+  Logs train_batch(int64_t b) override {
+    const auto [xb, yb] = batch(b);
+    run_batch(m_, xb, yb, true, tally_);
+    return tally_.logs(m_);
+  }
+  Logs end_epoch() override { return tally_.logs(m_); }
+  Logs validate() override {
+    if (vx_.empty()) return Logs();
+    return evaluate_impl(model_, m_, vx_, vy_, batch_size_, 0, "val_");
+  }
+
+ protected:
+  // The arrays of batch `b` of this epoch.
+  virtual std::pair<std::vector<Tensor>, std::vector<Tensor>> batch(int64_t b) const = 0;
+  int64_t steps() const { return (n_ + batch_size_ - 1) / batch_size_; }
+
+  Model& model_;
+  Impl& m_;
+  Tensors x_, y_, vx_, vy_;
+  int batch_size_;
+  int64_t n_;
+  Tally tally_;
+};
+
+// Consecutive batches of batch_size rows (the last one may be smaller), in
+// a new random order every epoch when shuffling.
+class ShuffledBatches : public RowBatches {
+ public:
+  ShuffledBatches(Model& model, Impl& m, Tensors x, Tensors y, Tensors vx, Tensors vy, int batch_size, bool shuffle)
+      : RowBatches(model, m, std::move(x), std::move(y), std::move(vx), std::move(vy), batch_size),
+        shuffle_(shuffle) {}
+
+  int64_t begin_epoch(int) override {
+    if (shuffle_) order_ = global_generator().permutation(n_);
+    tally_.reset(m_);
+    return steps();
+  }
+  int64_t batch_samples(int64_t b) const override {
+    return std::min<int64_t>(n_, (b + 1) * batch_size_) - b * batch_size_;
+  }
+
+ protected:
+  std::pair<std::vector<Tensor>, std::vector<Tensor>> batch(int64_t b) const override {
+    const int64_t b0 = b * batch_size_, b1 = std::min<int64_t>(n_, b0 + batch_size_);
+    return {batch_of(x_, order_, b0, b1), batch_of(y_, order_, b0, b1)};
+  }
+
+ private:
+  bool shuffle_;
+  std::vector<int64_t> order_;
+};
+
+// FitOptions::bucket_by_length: batches of samples of similar lengths, each
+// cut to its real steps.
+class BucketedBatches : public RowBatches {
+ public:
+  BucketedBatches(Model& model, Impl& m, Tensors x, Tensors y, Tensors vx, Tensors vy, int batch_size, bool shuffle)
+      : RowBatches(model, m, std::move(x), std::move(y), std::move(vx), std::move(vy), batch_size),
+        shuffle_(shuffle), buckets_(plan_buckets(m, x_, y_)) {}
+
+  int64_t begin_epoch(int) override {
+    batches_ = data::length_buckets(buckets_.lengths, batch_size_, shuffle_ ? &global_generator() : nullptr);
+    tally_.reset(m_);
+    return static_cast<int64_t>(batches_.size());
+  }
+  int64_t batch_samples(int64_t b) const override {
+    return static_cast<int64_t>(batches_.at(static_cast<size_t>(b)).size());
+  }
+
+ protected:
+  std::pair<std::vector<Tensor>, std::vector<Tensor>> batch(int64_t b) const override {
+    return buckets_.batch(x_, y_, batches_.at(static_cast<size_t>(b)));
+  }
+
+ private:
+  bool shuffle_;
+  Buckets buckets_;
+  std::vector<std::vector<int64_t>> batches_;
+};
+
+}  // namespace
+
 History Model::fit(const Tensors& x_in, const Tensors& y_in, const FitOptions& o) {
   ensure_graph(x_in);
   Impl& m = *impl_;
+  const std::string ctx = m.describe() + ": fit";
   if (!m.compiled) throw ValueError(fmt::format("{}: call compile() before fit()", m.describe()));
   check_batch_size(m, o.batch_size, "fit");
-  if (o.epochs < 0) throw ValueError(fmt::format("{}: fit: epochs must be >= 0, got {}", m.describe(), o.epochs));
-  if (o.initial_epoch < 0) {
-    throw ValueError(fmt::format("{}: fit: initial_epoch must be >= 0, got {}", m.describe(), o.initial_epoch));
-  }
+  const detail::LoopOptions loop{
+      .epochs = o.epochs, .initial_epoch = o.initial_epoch, .verbose = o.verbose, .callbacks = o.callbacks};
+  detail::check_loop_options(loop, ctx);
   if (!(o.validation_split >= 0.0 && o.validation_split < 1.0)) {
     throw ValueError(fmt::format("{}: fit: validation_split must be in [0, 1), got {}", m.describe(),
                                  o.validation_split));
-  }
-  if (o.verbose < 0 || o.verbose > 2) {
-    throw ValueError(fmt::format("{}: fit: verbose must be 0, 1 or 2, got {}", m.describe(), o.verbose));
   }
   const int64_t n_all = check_inputs(m, x_in, "fit");
   check_targets(m, y_in, n_all, "fit");
@@ -430,76 +541,37 @@ History Model::fit(const Tensors& x_in, const Tensors& y_in, const FitOptions& o
                                    "over from one batch to the next)",
                                    m.describe()));
     }
+    detail::check_stateful_batch_size(*this, o.batch_size, ctx,
+                                      fmt::format("batch_size {} for {} samples", o.batch_size, n));
     check_stateful(*this, m, n, o.batch_size, "fit");
     if (!vx.empty()) check_stateful(*this, m, vx[0].dim(0), o.batch_size, "fit (validation)");
-  }
-
-  std::optional<Buckets> buckets;
-  if (o.bucket_by_length) {
-    if (stateful()) {
+    if (o.bucket_by_length) {
       throw ValueError(fmt::format("{}: fit: bucket_by_length reorders the samples; a stateful model needs them in "
                                    "order",
                                    m.describe()));
     }
-    buckets = plan_buckets(m, x, y);
   }
 
-  auto history = std::make_shared<History>();
-  std::vector<std::shared_ptr<Callback>> callbacks{history};
-  for (const auto& cb : o.callbacks) {
-    if (!cb) throw ValueError(fmt::format("{}: fit: a callback is null", m.describe()));
-    callbacks.push_back(cb);
+  if (o.bucket_by_length) {
+    BucketedBatches source(*this, m, x, y, vx, vy, o.batch_size, o.shuffle);
+    return detail::run_epochs(*this, source, loop);
   }
-  for (auto& cb : callbacks) cb->set_model(this);
-  stop_training = false;
+  ShuffledBatches source(*this, m, x, y, vx, vy, o.batch_size, o.shuffle);
+  return detail::run_epochs(*this, source, loop);
+}
 
-  Logs train_logs;
-  for (auto& cb : callbacks) cb->on_train_begin(train_logs);
-  const int64_t steps = (n + o.batch_size - 1) / o.batch_size;
-  Tally tally;
-  for (int epoch = o.initial_epoch; epoch < o.epochs; ++epoch) {
-    Logs epoch_logs;
-    for (auto& cb : callbacks) cb->on_epoch_begin(epoch, epoch_logs);
-    if (o.verbose > 0) std::printf("Epoch %d/%d\n", epoch + 1, o.epochs);
-    Progbar bar(steps, o.verbose);
-    std::vector<int64_t> order;
-    std::vector<std::vector<int64_t>> bucket_batches;
-    if (buckets) {
-      bucket_batches = data::length_buckets(buckets->lengths, o.batch_size, o.shuffle ? &global_generator() : nullptr);
-    } else if (o.shuffle) {
-      order = global_generator().permutation(n);
-    }
-    tally.reset(m);
-    for (int64_t s = 0; s < steps; ++s) {
-      const int64_t b0 = s * o.batch_size, b1 = std::min<int64_t>(n, b0 + o.batch_size);
-      const auto size = buckets ? static_cast<int64_t>(bucket_batches[static_cast<size_t>(s)].size()) : b1 - b0;
-      Logs batch_logs;
-      batch_logs.set("batch", static_cast<double>(s));
-      batch_logs.set("size", static_cast<double>(size));
-      for (auto& cb : callbacks) cb->on_batch_begin(static_cast<int>(s), batch_logs);
-      if (buckets) {
-        const auto [xb, yb] = buckets->batch(x, y, bucket_batches[static_cast<size_t>(s)]);
-        run_batch(m, xb, yb, true, tally);
-      } else {
-        run_batch(m, batch_of(x, order, b0, b1), batch_of(y, order, b0, b1), true, tally);
-      }
-      Logs running = tally.logs(m);
-      for (auto& cb : callbacks) cb->on_batch_end(static_cast<int>(s), running);
-      bar.update(s + 1, running);
-      if (stop_training) break;
-    }
-    epoch_logs = tally.logs(m);
-    if (!vx.empty()) {
-      const Logs val = evaluate_impl(*this, m, vx, vy, o.batch_size, 0, "val_");
-      for (const auto& [k, v] : val.items()) epoch_logs.set(k, v);
-    }
-    bar.finish(epoch_logs);
-    for (auto& cb : callbacks) cb->on_epoch_end(epoch, epoch_logs);
-    if (stop_training) break;
+History Model::fit(const Tensors& x, const Tensors& y, int epochs, int batch_size, const FitOptions& rest) {
+  const FitOptions defaults;
+  if ((rest.epochs != defaults.epochs && rest.epochs != epochs) ||
+      (rest.batch_size != defaults.batch_size && rest.batch_size != batch_size)) {
+    throw ValueError(fmt::format("{}: fit(x, y, epochs = {}, batch_size = {}, options) got other values in the "
+                                 "options too (epochs {}, batch_size {}); give each once",
+                                 impl_->describe(), epochs, batch_size, rest.epochs, rest.batch_size));
   }
-  for (auto& cb : callbacks) cb->on_train_end(train_logs);
-  for (auto& cb : callbacks) cb->set_model(nullptr);
-  return *history;
+  FitOptions o = rest;
+  o.epochs = epochs;
+  o.batch_size = batch_size;
+  return fit(x, y, o);
 }
 
 // ---------------------------------------------------------------- evaluate / predict
@@ -515,6 +587,8 @@ Tensors Model::predict(const Tensors& x, const PredictOptions& options) {
   Impl& m = *impl_;
   const int64_t n = check_inputs(m, x, "predict");
   check_batch_size(m, options.batch_size, "predict");
+  detail::check_stateful_batch_size(*this, options.batch_size, m.describe() + ": predict",
+                                    fmt::format("batch_size {} for {} samples", options.batch_size, n));
   check_stateful(*this, m, n, options.batch_size, "predict");
   const size_t K = m.outputs.size();
   std::vector<std::vector<Tensor>> parts(K);
@@ -548,6 +622,8 @@ Logs Model::train_on_batch(const Tensors& x, const Tensors& y) {
   if (!m.compiled) throw ValueError(fmt::format("{}: call compile() before train_on_batch()", m.describe()));
   const int64_t n = check_inputs(m, x, "train_on_batch");
   check_targets(m, y, n, "train_on_batch");
+  detail::check_stateful_batch_size(*this, n, m.describe() + ": train_on_batch",
+                                    fmt::format("a batch of {} samples", n));
   Tally tally;
   tally.reset(m);
   run_batch(m, x.items(), y.items(), true, tally);
@@ -560,6 +636,8 @@ Logs Model::test_on_batch(const Tensors& x, const Tensors& y) {
   if (!m.compiled) throw ValueError(fmt::format("{}: call compile() before test_on_batch()", m.describe()));
   const int64_t n = check_inputs(m, x, "test_on_batch");
   check_targets(m, y, n, "test_on_batch");
+  detail::check_stateful_batch_size(*this, n, m.describe() + ": test_on_batch",
+                                    fmt::format("a batch of {} samples", n));
   Tally tally;
   tally.reset(m);
   run_batch(m, x.items(), y.items(), false, tally);
@@ -569,7 +647,9 @@ Logs Model::test_on_batch(const Tensors& x, const Tensors& y) {
 Tensors Model::predict_on_batch(const Tensors& x) {
   ensure_graph(x);
   Impl& m = *impl_;
-  check_inputs(m, x, "predict_on_batch");
+  const int64_t n = check_inputs(m, x, "predict_on_batch");
+  detail::check_stateful_batch_size(*this, n, m.describe() + ": predict_on_batch",
+                                    fmt::format("a batch of {} samples", n));
   m.forward(x.items(), false);
   Tensors out;
   for (int slot : m.output_slots) out.push_back(m.values[slot]);

@@ -1,16 +1,17 @@
-// Truncated BPTT over a stateful model (train/truncated_bptt.hpp).
+// Truncated BPTT over a stateful model (train/truncated_bptt.hpp): a front-end
+// to the training loop of train/engine.hpp, fed by batches of sequences that
+// are trained window by window.
 
 #include "seqnet/train/truncated_bptt.hpp"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
-#include <cstdio>
 #include <cstring>
 
 #include "seqnet/error.hpp"
 #include "seqnet/random.hpp"
+#include "train/engine.hpp"
 
 namespace seqnet {
 
@@ -33,19 +34,16 @@ Tensor window_of(const Tensor& a, const std::vector<int64_t>& order, int64_t b0,
   return out;
 }
 
-}  // namespace
+struct Extent {
+  int64_t N = 0, T = 0;
+};
 
-History fit_truncated_bptt(Model& model, const Tensors& x, const Tensors& y, const TruncatedBPTTOptions& o) {
-  const std::string ctx = fmt::format("fit_truncated_bptt (model \"{}\")", model.name());
-  if (o.window <= 0) throw ValueError(fmt::format("{}: window must be a positive number of steps, got {}", ctx, o.window));
-  if (o.epochs < 0) throw ValueError(fmt::format("{}: epochs must be >= 0, got {}", ctx, o.epochs));
-  if (o.batch_size <= 0) throw ValueError(fmt::format("{}: batch_size must be a positive integer, got {}", ctx, o.batch_size));
-  if (!model.compiled()) throw ValueError(fmt::format("{}: compile the model first", ctx));
-  if (!model.stateful()) {
-    throw ValueError(fmt::format("{}: truncated BPTT needs a stateful model (recurrent layers with stateful = true) to "
-                                 "carry the states from one window to the next",
-                                 ctx));
-  }
+// Checks x and y (one array per model input / output, all (N, T, ...))
+// against the model and the window. `what` names the arrays in messages
+// ("training" or "validation").
+Extent check_arrays(const Model& model, const Tensors& x, const Tensors& y, const TruncatedBPTTOptions& o,
+                    const std::string& context, const std::string& what) {
+  const std::string ctx = what == "training" ? context : context + " (validation_data)";
   if (x.size() != model.inputs().size() || y.size() != model.outputs().size()) {
     throw ValueError(fmt::format("{}: expected {} input array(s) and {} target array(s), got {} and {}", ctx,
                                  model.inputs().size(), model.outputs().size(), x.size(), y.size()));
@@ -55,10 +53,10 @@ History fit_truncated_bptt(Model& model, const Tensors& x, const Tensors& y, con
                                  x.empty() ? std::string("nothing") : shape_str(x[0].shape())));
   }
   const int64_t N = x[0].dim(0), T = x[0].dim(1);
-  auto check = [&](const Tensor& a, const char* what, size_t i) {
+  auto check = [&](const Tensor& a, const char* kind, size_t i) {
     if (a.rank() < 2 || a.dim(0) != N || a.dim(1) != T) {
       throw ShapeError(fmt::format("{}: {} {} must be (samples, time, ...) = ({}, {}, ...) like input 0, got {}", ctx,
-                                   what, i, N, T, shape_str(a.shape())));
+                                   kind, i, N, T, shape_str(a.shape())));
     }
   };
   for (size_t i = 0; i < x.size(); ++i) check(x[i], "input", i);
@@ -73,47 +71,103 @@ History fit_truncated_bptt(Model& model, const Tensors& x, const Tensors& y, con
                                    ctx, i, s[1], o.window,
                                    last != o.window ? fmt::format(" and the last one {}", last) : std::string()));
     }
-    if (s[0] != None && s[0] != o.batch_size) {
-      throw ValueError(fmt::format("{}: model input {} has a fixed batch size of {}, got batch_size {}", ctx, i, s[0],
-                                   o.batch_size));
-    }
     if (s[0] != None && N % s[0] != 0) {
       throw ValueError(fmt::format("{}: the fixed batch size {} does not divide the {} sequences", ctx, s[0], N));
     }
   }
-  if (N == 0 || T == 0) throw ValueError(fmt::format("{}: no training data", ctx));
+  if (N == 0 || T == 0) throw ValueError(fmt::format("{}: no {} data", ctx, what));
+  return {N, T};
+}
 
-  History history;
-  Logs none;
-  history.on_train_begin(none);
-  const int64_t batches = (N + o.batch_size - 1) / o.batch_size;
-  for (int epoch = 0; epoch < o.epochs; ++epoch) {
-    const auto t0 = std::chrono::steady_clock::now();
-    const std::vector<int64_t> order = o.shuffle ? global_generator().permutation(N) : std::vector<int64_t>{};
-    LogsMean epoch_mean;
-    for (int64_t bi = 0; bi < batches && !model.stop_training; ++bi) {
-      const int64_t b0 = bi * o.batch_size, b1 = std::min<int64_t>(N, b0 + o.batch_size);
-      model.reset_states();
-      for (int64_t s = 0; s < T; s += o.window) {
-        const int64_t s1 = std::min<int64_t>(T, s + o.window);
-        std::vector<Tensor> xs, ys;
-        for (const auto& a : x) xs.push_back(window_of(a, order, b0, b1, s, s1));
-        for (const auto& a : y) ys.push_back(window_of(a, order, b0, b1, s, s1));
-        const Logs l = model.train_on_batch(Tensors(xs), Tensors(ys));
-        epoch_mean.add(l, static_cast<double>((b1 - b0) * (s1 - s)));
-      }
-    }
-    model.reset_states();
-    Logs epoch_logs = epoch_mean.mean();
-    history.on_epoch_end(epoch, epoch_logs);
-    if (o.verbose > 0) {
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      std::printf("Epoch %d/%d - %.1fs - %s\n", epoch + 1, o.epochs, secs, epoch_logs.format().c_str());
-      std::fflush(stdout);
-    }
-    if (model.stop_training) break;
+// The windows of rows order[b0, b1) in order, from reset states: one
+// train_on_batch (or test_on_batch) each, its logs added to `mean` weighted
+// by samples x steps.
+void run_windows(Model& model, const Tensors& x, const Tensors& y, const std::vector<int64_t>& order, int64_t b0,
+                 int64_t b1, int64_t T, int64_t window, bool train, LogsMean& mean) {
+  model.reset_states();
+  for (int64_t s = 0; s < T; s += window) {
+    const int64_t s1 = std::min<int64_t>(T, s + window);
+    std::vector<Tensor> xs, ys;
+    for (const auto& a : x) xs.push_back(window_of(a, order, b0, b1, s, s1));
+    for (const auto& a : y) ys.push_back(window_of(a, order, b0, b1, s, s1));
+    const Logs l =
+        train ? model.train_on_batch(Tensors(xs), Tensors(ys)) : model.test_on_batch(Tensors(xs), Tensors(ys));
+    mean.add(l, static_cast<double>((b1 - b0) * (s1 - s)));
   }
-  return history;
+}
+
+// Batches of batch_size sequences (in a new random order every epoch when
+// shuffling), each trained window by window with its states carried across
+// the windows and reset before the next batch.
+class Windows : public detail::BatchSource {
+ public:
+  Windows(Model& model, const Tensors& x, const Tensors& y, const TruncatedBPTTOptions& o, Extent train, Extent val)
+      : model_(model), x_(x), y_(y), o_(o), train_(train), val_(val) {}
+
+  int64_t begin_epoch(int) override {
+    order_ = o_.shuffle ? global_generator().permutation(train_.N) : std::vector<int64_t>{};
+    mean_ = LogsMean();
+    return (train_.N + o_.batch_size - 1) / o_.batch_size;
+  }
+  int64_t batch_samples(int64_t b) const override {
+    return std::min<int64_t>(train_.N, (b + 1) * o_.batch_size) - b * o_.batch_size;
+  }
+  Logs train_batch(int64_t b) override {
+    const int64_t b0 = b * o_.batch_size, b1 = std::min<int64_t>(train_.N, b0 + o_.batch_size);
+    run_windows(model_, x_, y_, order_, b0, b1, train_.T, o_.window, true, mean_);
+    return mean_.mean();
+  }
+  Logs end_epoch() override {
+    model_.reset_states();
+    return mean_.mean();
+  }
+  Logs validate() override {
+    if (val_.N == 0) return Logs();
+    LogsMean mean;
+    for (int64_t b0 = 0; b0 < val_.N; b0 += o_.batch_size) {
+      const int64_t b1 = std::min<int64_t>(val_.N, b0 + o_.batch_size);
+      run_windows(model_, o_.validation_data.x, o_.validation_data.y, {}, b0, b1, val_.T, o_.window, false, mean);
+    }
+    model_.reset_states();
+    Logs out;
+    const Logs means = mean.mean();
+    for (const auto& [k, v] : means.items()) out.set("val_" + k, v);
+    return out;
+  }
+
+ private:
+  Model& model_;
+  const Tensors& x_;
+  const Tensors& y_;
+  const TruncatedBPTTOptions& o_;
+  Extent train_, val_;
+  std::vector<int64_t> order_;
+  LogsMean mean_;
+};
+
+}  // namespace
+
+History fit_truncated_bptt(Model& model, const Tensors& x, const Tensors& y, const TruncatedBPTTOptions& o) {
+  const std::string ctx = fmt::format("fit_truncated_bptt (model \"{}\")", model.name());
+  const detail::LoopOptions loop{
+      .epochs = o.epochs, .initial_epoch = o.initial_epoch, .verbose = o.verbose, .callbacks = o.callbacks};
+  if (o.window <= 0) throw ValueError(fmt::format("{}: window must be a positive number of steps, got {}", ctx, o.window));
+  detail::check_loop_options(loop, ctx);
+  if (o.batch_size <= 0) throw ValueError(fmt::format("{}: batch_size must be a positive integer, got {}", ctx, o.batch_size));
+  if (!model.compiled()) throw ValueError(fmt::format("{}: compile the model first", ctx));
+  if (!model.stateful()) {
+    throw ValueError(fmt::format("{}: truncated BPTT needs a stateful model (recurrent layers with stateful = true) to "
+                                 "carry the states from one window to the next",
+                                 ctx));
+  }
+  detail::check_stateful_batch_size(model, o.batch_size, ctx, fmt::format("batch_size {}", o.batch_size));
+  const Extent train = check_arrays(model, x, y, o, ctx, "training");
+  Extent val;
+  if (!o.validation_data.x.empty() || !o.validation_data.y.empty()) {
+    val = check_arrays(model, o.validation_data.x, o.validation_data.y, o, ctx, "validation");
+  }
+  Windows source(model, x, y, o, train, val);
+  return detail::run_epochs(model, source, loop);
 }
 
 }  // namespace seqnet

@@ -1,10 +1,12 @@
 // Teacher-forcing inputs, sampling schedules and scheduled-sampling training
-// (src/decode/teacher_forcing.cpp).
+// (src/decode/teacher_forcing.cpp), with callbacks and validation.
 
 #include <gtest/gtest.h>
 #include <seqnet/seqnet.hpp>
 
 #include <cmath>
+#include <string>
+#include <vector>
 
 #include "support/gradcheck.hpp"
 
@@ -164,4 +166,91 @@ TEST(ScheduledSampling, BadInput) {
                                                   ed.decoder_input, ed.decoder_target,
                                                   {.batch_size = 0, .verbose = 0}),
                    ValueError, "batch_size");
+}
+
+TEST(ScheduledSampling, CallbackHooksRunInKerasOrder) {
+  Generator g(6);
+  auto data = data::first_appearance(20, {.min_length = 3, .max_length = 4, .n_values = 5}, g);
+  auto ed = data::encoder_decoder_ids(data);
+  set_seed(13);
+  Models m = make_models(data.n_symbols, 4);
+  m.train.compile({.optimizer = "adam", .loss = "sparse_categorical_crossentropy"});
+  std::vector<std::string> ev;
+  auto cb = LambdaCallback({
+      .on_epoch_begin = [&](int e, Logs&) { ev.push_back("eb" + std::to_string(e)); },
+      .on_epoch_end =
+          [&](int e, Logs& l) {
+            std::string keys;
+            for (const auto& kv : l.items()) keys += " " + kv.first;
+            ev.push_back("ee" + std::to_string(e) + keys);
+          },
+      .on_batch_begin =
+          [&](int b, Logs& l) { ev.push_back("bb" + std::to_string(b) + " " + std::to_string(int(l.at("size")))); },
+      .on_batch_end =
+          [&](int b, Logs& l) {
+            ev.push_back("be" + std::to_string(b) + (l.contains("loss") ? " loss" : "") +
+                         (l.contains("teacher_forcing_probability") ? " eps" : ""));
+          },
+      .on_train_begin = [&](Logs&) { ev.push_back("tb"); },
+      .on_train_end = [&](Logs&) { ev.push_back("te"); },
+  });
+  // 20 samples in batches of 8, 8 and 4; the schedule's epochs 2 and 3.
+  History h = decode::fit_scheduled_sampling(
+      m.train, m.encoder, m.decoder, {ed.encoder_input}, ed.decoder_input, ed.decoder_target,
+      {.schedule = decode::SamplingSchedule::linear(1.0, 0.25), .epochs = 4, .batch_size = 8, .verbose = 0,
+       .initial_epoch = 2, .callbacks = {cb}});
+  const std::string keys = " loss teacher_forcing_probability sampled_fraction";
+  const std::vector<std::string> want = {
+      "tb",  "eb2", "bb0 8", "be0 loss eps", "bb1 8", "be1 loss eps", "bb2 4", "be2 loss eps", "ee2" + keys,
+      "eb3", "bb0 8", "be0 loss eps", "bb1 8", "be1 loss eps", "bb2 4", "be2 loss eps", "ee3" + keys, "te"};
+  EXPECT_EQ(ev, want);
+  EXPECT_EQ(h["teacher_forcing_probability"], (std::vector<double>{0.5, 0.25}));
+}
+
+TEST(ScheduledSampling, EarlyStoppingStopsTheRun) {
+  // teacher_forcing_probability falls every epoch: watched in max mode, it
+  // stops improving at epoch 1.
+  Generator g(7);
+  auto data = data::first_appearance(16, {.min_length = 3, .max_length = 4, .n_values = 5}, g);
+  auto ed = data::encoder_decoder_ids(data);
+  set_seed(14);
+  Models m = make_models(data.n_symbols, 4);
+  m.train.compile({.optimizer = "adam", .loss = "sparse_categorical_crossentropy"});
+  auto es = EarlyStopping({.monitor = "teacher_forcing_probability", .patience = 1, .mode = "max"});
+  History h = decode::fit_scheduled_sampling(
+      m.train, m.encoder, m.decoder, {ed.encoder_input}, ed.decoder_input, ed.decoder_target,
+      {.schedule = decode::SamplingSchedule::linear(1.0, 0.25), .epochs = 10, .batch_size = 8, .verbose = 0,
+       .callbacks = {es}});
+  EXPECT_EQ(h.epoch(), (std::vector<int>{0, 1}));
+  EXPECT_EQ(es->stopped_epoch(), 1);
+  EXPECT_EQ(m.train.optimizer().iterations(), 2 * 2);
+  // The next run starts afresh (stop_training is reset).
+  History again = decode::fit_scheduled_sampling(m.train, m.encoder, m.decoder, {ed.encoder_input}, ed.decoder_input,
+                                                 ed.decoder_target, {.epochs = 2, .batch_size = 8, .verbose = 0});
+  EXPECT_EQ(again.epoch().size(), 2u);
+}
+
+TEST(ScheduledSampling, ValidatesWithTeacherForcing) {
+  Generator g(8);
+  auto data = data::first_appearance(24, {.min_length = 3, .max_length = 5, .n_values = 5}, g);
+  auto ed = data::encoder_decoder_ids(data);
+  auto val = data::encoder_decoder_ids(data::first_appearance(10, {.min_length = 3, .max_length = 5, .n_values = 5}, g));
+  set_seed(15);
+  Models m = make_models(data.n_symbols, 6);
+  m.train.compile({.optimizer = "adam", .loss = "sparse_categorical_crossentropy", .metrics = {"accuracy"}});
+  History h = decode::fit_scheduled_sampling(
+      m.train, m.encoder, m.decoder, {ed.encoder_input}, ed.decoder_input, ed.decoder_target,
+      {.schedule = decode::SamplingSchedule::constant(0.5), .epochs = 2, .batch_size = 8, .verbose = 0,
+       .validation_data = {.x = {val.encoder_input, val.decoder_input}, .y = val.decoder_target}});
+  const Logs want = m.train.evaluate({val.encoder_input, val.decoder_input}, val.decoder_target, {.batch_size = 8});
+  EXPECT_EQ(h.keys(), (std::vector<std::string>{"loss", "accuracy", "teacher_forcing_probability",
+                                                "sampled_fraction", "val_loss", "val_accuracy"}));
+  EXPECT_NEAR(h["val_loss"].back(), want.at("loss"), 1e-7);
+  EXPECT_NEAR(h["val_accuracy"].back(), want.at("accuracy"), 1e-12);
+  decode::ScheduledSamplingOptions no_decoder_input;
+  no_decoder_input.verbose = 0;
+  no_decoder_input.validation_data = {.x = val.encoder_input, .y = val.decoder_target};
+  EXPECT_THROW_MSG(decode::fit_scheduled_sampling(m.train, m.encoder, m.decoder, {ed.encoder_input}, ed.decoder_input,
+                                                  ed.decoder_target, no_decoder_input),
+                   ValueError, "validation_data.x", "sources then the decoder input");
 }

@@ -1,6 +1,7 @@
 // Bucketing by length: data::real_step_spans, data::length_buckets and
 // FitOptions::bucket_by_length (batches of similar lengths, each cut to its
-// real steps; for masked models the results equal unbucketed training).
+// real steps; for masked models the results equal unbucketed training), and
+// the graph's answer to whether each cut array is masked.
 
 #include <gtest/gtest.h>
 #include <seqnet/seqnet.hpp>
@@ -159,6 +160,51 @@ TEST(Bucketing, ShuffledBucketsLearn) {
   EXPECT_EQ(samples, 25 * 256);
   const auto& acc = hist["accuracy"];
   EXPECT_GT(acc.back(), 0.85) << "first epoch " << acc.front();
+}
+
+// Whether the cut steps can count is asked of the graph, per array: a cut
+// input needs a mask made from its padding, a cut target a mask reaching
+// its output's loss. A mask elsewhere in the model is not enough.
+TEST(Bucketing, EveryCutArrayMustBeMasked) {
+  const Padded a = variable_length(8, 6, 1, 6, 5, "post", 2);
+  const Padded b = variable_length(8, 4, 1, 4, 5, "post", 3);
+  {  // two id inputs of different lengths, only the first masked
+    clear_session();
+    auto in1 = Input({None}), in2 = Input({None});
+    auto h1 = LSTM(4)(Embedding(5, 3, {.mask_zero = true})(in1));
+    auto h2 = LSTM(4)(Embedding(5, 3)(in2));
+    Model m({in1, in2}, {Dense(1)(Concatenate()({h1, h2}))}, "two_inputs");
+    m.compile({.optimizer = SGD(), .loss = "mse"});
+    EXPECT_THROW_MSG(m.fit({a.ids, b.ids}, Tensor({8, 1}), {.verbose = 0, .bucket_by_length = true}), ValueError,
+                     "two_inputs", "bucket_by_length", "input 1 ('input_2')", "no mask", "Masking", "mask_zero");
+  }
+  {  // a masked input, but a (batch, time) output: its loss takes no mask
+    clear_session();
+    auto in = Input({None});
+    auto h = TimeDistributed(Dense(1))(LSTM(4, {.return_sequences = true})(Embedding(5, 3, {.mask_zero = true})(in)));
+    Model m({in}, {Reshape({None})(h)}, "flat_output");
+    m.compile({.optimizer = SGD(), .loss = "mse"});
+    EXPECT_EQ(m.outputs()[0].shape(), (Shape{None, None}));
+    EXPECT_THROW_MSG(m.fit(a.ids, a.targets, {.verbose = 0, .bucket_by_length = true}), ValueError, "flat_output",
+                     "target 0", "no mask reaches the loss of output 'reshape'");
+  }
+  {  // Masking on float inputs, the mask carried by the recurrent layer and
+     // TimeDistributed to the sequence output: both cut arrays are masked.
+    clear_session();
+    set_seed(5);
+    Tensor x({8, 6, 2}), y({8, 6, 1});
+    for (int64_t n = 0; n < 8; ++n)
+      for (int64_t t = 0; t < 1 + n % 6; ++t) {
+        x.at(n, t, 0) = 1.0f + static_cast<float>(t);
+        x.at(n, t, 1) = static_cast<float>(n);
+        y.at(n, t, 0) = 0.5f;
+      }
+    auto in = Input({None, 2});
+    auto out = TimeDistributed(Dense(1))(LSTM(4, {.return_sequences = true})(Masking(0.0f)(in)));
+    Model m({in}, {out});
+    m.compile({.optimizer = SGD(), .loss = "mse"});
+    EXPECT_NO_THROW(m.fit(x, y, {.batch_size = 4, .verbose = 0, .bucket_by_length = true}));
+  }
 }
 
 TEST(Bucketing, BadInput) {

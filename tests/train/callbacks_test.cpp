@@ -1,6 +1,7 @@
 // Callbacks (src/train/callbacks.cpp) and their place in fit(): hook order,
-// stop_training, EarlyStopping (driven with forged logs), TerminateOnNaN,
-// LambdaCallback, Logs and History (CSV / JSON / atomic save).
+// stop_training, EarlyStopping (driven with forged logs), ReduceLROnPlateau,
+// CSVLogger, TerminateOnNaN, LambdaCallback, Logs and History (CSV / JSON /
+// atomic save).
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -18,10 +19,12 @@
 #include <string>
 #include <vector>
 
+#include "io/io_test_util.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace seqnet;
 using seqnet::testing::random_tensor;
+using seqnet::testing::TempDir;
 
 namespace {
 
@@ -73,6 +76,12 @@ int drive(EarlyStoppingCallback& es, Model& model, const std::string& key, const
     if (model.stop_training) return static_cast<int>(e);
   }
   return -1;
+}
+
+int count_of(const std::string& text, const std::string& part) {
+  int n = 0;
+  for (size_t at = text.find(part); at != std::string::npos; at = text.find(part, at + part.size())) ++n;
+  return n;
 }
 
 std::string read_all(const std::string& path) {
@@ -265,19 +274,33 @@ TEST(EarlyStopping, StopsARealFitOnValLoss) {
   for (size_t i = 1; i + 1 < v.size(); ++i) EXPECT_LT(v[i], v[i - 1]) << "epoch " << i;
 }
 
-TEST(EarlyStopping, MonitoringAKeyThatIsNotLoggedFails) {
+TEST(EarlyStopping, MonitoringAKeyThatIsNotLoggedWarnsOncePerFit) {
+  // Keras warns and trains on; a misspelt monitor must still be visible, so
+  // the warning names the callback, the key and the keys there are.
   Tiny t;
   auto es = EarlyStopping({.monitor = "val_loss"});
   // No validation data: there is no val_loss.
-  expect_error<ValueError>([&] { t.model.fit(t.xs, t.ys, {.epochs = 2, .verbose = 0, .callbacks = {es}}); },
-                           {"'val_loss'", "available: loss"});
+  ::testing::internal::CaptureStderr();
+  History h = t.model.fit(t.xs, t.ys, {.epochs = 3, .verbose = 0, .callbacks = {es}});
+  std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(h.epoch().size(), 3u);  // not stopped
+  EXPECT_EQ(es->stopped_epoch(), 0);
+  EXPECT_EQ(count_of(err, "EarlyStopping"), 1) << err;
+  EXPECT_NE(err.find("'val_loss'"), std::string::npos) << err;
+  EXPECT_NE(err.find("available: loss)"), std::string::npos) << err;
+  // Once per fit: a second fit warns again.
+  ::testing::internal::CaptureStderr();
+  t.model.fit(t.xs, t.ys, {.epochs = 2, .verbose = 0, .callbacks = {es}});
+  EXPECT_EQ(count_of(::testing::internal::GetCapturedStderr(), "EarlyStopping"), 1);
+
   auto typo = EarlyStopping({.monitor = "val_acc"});
   t.model.compile({.optimizer = "sgd", .loss = "mse", .metrics = {"mae"}});
-  expect_error<ValueError>(
-      [&] {
-        t.model.fit(t.xs, t.ys, {.epochs = 2, .validation_split = 0.2, .verbose = 0, .callbacks = {typo}});
-      },
-      {"'val_acc'", "loss", "mae", "val_loss", "val_mae"});
+  ::testing::internal::CaptureStderr();
+  EXPECT_NO_THROW(
+      t.model.fit(t.xs, t.ys, {.epochs = 2, .validation_split = 0.2, .verbose = 0, .callbacks = {typo}}));
+  err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("'val_acc'"), std::string::npos) << err;
+  EXPECT_NE(err.find("available: loss, mae, val_loss, val_mae"), std::string::npos) << err;
 }
 
 TEST(EarlyStopping, InvalidOptions) {
@@ -428,4 +451,231 @@ TEST(History, FitReturnsPerEpochSeries) {
   const Logs v = t.model.evaluate(t.xs.rows(8, 10), t.ys.rows(8, 10));
   EXPECT_NEAR(h["val_loss"].back(), v.at("loss"), 1e-6);
   EXPECT_NEAR(h["val_mae"].back(), v.at("mae"), 1e-6);
+}
+
+// ---------------------------------------------------------------- ReduceLROnPlateau
+
+namespace {
+
+// Drives a ReduceLROnPlateau callback with forged monitored values; returns
+// the "lr" it logged for every epoch and, last, the rate after the run.
+std::vector<float> drive_lr(ReduceLROnPlateauCallback& cb, Model& model, const std::string& key,
+                            const std::vector<double>& values) {
+  cb.set_model(&model);
+  Logs none;
+  cb.on_train_begin(none);
+  std::vector<float> lr;
+  for (size_t e = 0; e < values.size(); ++e) {
+    Logs l;
+    l.set(key, values[e]);
+    cb.on_epoch_end(static_cast<int>(e), l);
+    lr.push_back(static_cast<float>(l.at("lr")));
+  }
+  lr.push_back(model.optimizer().learning_rate());
+  cb.set_model(nullptr);
+  return lr;
+}
+
+void expect_rates(const std::vector<float>& got, const std::vector<float>& want) {
+  ASSERT_EQ(got.size(), want.size());
+  for (size_t i = 0; i < got.size(); ++i) EXPECT_FLOAT_EQ(got[i], want[i]) << "epoch " << i;
+}
+
+}  // namespace
+
+TEST(ReduceLROnPlateau, LowersTheRateAfterPatienceEpochsWithoutImprovement) {
+  Tiny t;  // SGD, learning rate 0.05
+  auto cb = ReduceLROnPlateau({.monitor = "val_loss", .factor = 0.5, .patience = 2, .min_delta = 0.0});
+  // Best 0.9 at epoch 1; epochs 2 and 3 do not improve -> halved after
+  // epoch 3; 0.85 improves at epoch 4; epochs 5 and 6 do not -> halved again.
+  expect_rates(drive_lr(*cb, t.model, "val_loss", {1.0, 0.9, 0.9, 0.95, 0.85, 0.85, 0.86}),
+               {0.05f, 0.05f, 0.05f, 0.05f, 0.025f, 0.025f, 0.025f, 0.0125f});
+  EXPECT_DOUBLE_EQ(cb->best(), 0.85);
+}
+
+TEST(ReduceLROnPlateau, MinDeltaAndModes) {
+  Tiny t;
+  // Improvements smaller than min_delta (Keras default 1e-4) do not count.
+  auto cb = ReduceLROnPlateau({.monitor = "loss", .factor = 0.5, .patience = 1, .min_delta = 0.01});
+  // 0.995 is no improvement on 1.0; 0.98 is.
+  expect_rates(drive_lr(*cb, t.model, "loss", {1.0, 0.995, 0.98}), {0.05f, 0.05f, 0.025f, 0.025f});
+  // Accuracies are maximized in auto mode: rising values never reduce.
+  t.model.optimizer().set_learning_rate(0.05f);
+  auto acc = ReduceLROnPlateau({.monitor = "val_accuracy", .patience = 0});
+  expect_rates(drive_lr(*acc, t.model, "val_accuracy", {0.5, 0.6, 0.7}), {0.05f, 0.05f, 0.05f, 0.05f});
+  auto max = ReduceLROnPlateau({.monitor = "loss", .factor = 0.5, .patience = 0, .mode = "max"});
+  expect_rates(drive_lr(*max, t.model, "loss", {0.5, 0.6, 0.55}), {0.05f, 0.05f, 0.05f, 0.025f});
+}
+
+TEST(ReduceLROnPlateau, CooldownPausesTheCount) {
+  Tiny t;
+  // A flat series with patience 1: without cooldown every epoch after the
+  // first reduces; with cooldown 2 the rate drops every second epoch (as in
+  // Keras, the cooldown counter drops at the start of each epoch, before the
+  // epoch is counted, so cooldown 2 skips one epoch).
+  auto plain = ReduceLROnPlateau({.monitor = "loss", .factor = 0.5, .patience = 1});
+  expect_rates(drive_lr(*plain, t.model, "loss", {1, 1, 1, 1}), {0.05f, 0.05f, 0.025f, 0.0125f, 0.00625f});
+  t.model.optimizer().set_learning_rate(0.05f);
+  auto cool = ReduceLROnPlateau({.monitor = "loss", .factor = 0.5, .patience = 1, .cooldown = 2});
+  expect_rates(drive_lr(*cool, t.model, "loss", {1, 1, 1, 1, 1, 1}),
+               {0.05f, 0.05f, 0.025f, 0.025f, 0.0125f, 0.0125f, 0.00625f});
+}
+
+TEST(ReduceLROnPlateau, NeverBelowMinLr) {
+  Tiny t;
+  auto cb = ReduceLROnPlateau({.monitor = "loss", .factor = 0.1, .patience = 0, .min_lr = 0.002});
+  expect_rates(drive_lr(*cb, t.model, "loss", {1, 1, 1, 1}), {0.05f, 0.05f, 0.005f, 0.002f, 0.002f});
+}
+
+TEST(ReduceLROnPlateau, InAFitTheHistoryRecordsTheRate) {
+  // The monitored value is forged by a LambdaCallback listed first; the
+  // History comes after every callback, so it holds ReduceLROnPlateau's "lr".
+  Tiny t;
+  const std::vector<double> forged = {1.0, 0.9, 0.9, 0.9, 0.9};
+  auto forge = LambdaCallback({.on_epoch_end = [&](int e, Logs& l) { l.set("forged", forged.at(size_t(e))); }});
+  auto cb = ReduceLROnPlateau({.monitor = "forged", .factor = 0.5, .patience = 2, .verbose = 1});
+  ::testing::internal::CaptureStdout();
+  History h = t.model.fit(t.xs, t.ys, {.epochs = 5, .batch_size = 5, .verbose = 0, .callbacks = {forge, cb}});
+  const std::string out = ::testing::internal::GetCapturedStdout();
+  ASSERT_TRUE(h.contains("lr"));
+  const std::vector<double>& lr = h["lr"];
+  ASSERT_EQ(lr.size(), 5u);
+  for (int e = 0; e < 4; ++e) EXPECT_FLOAT_EQ(static_cast<float>(lr[static_cast<size_t>(e)]), 0.05f) << e;
+  EXPECT_FLOAT_EQ(static_cast<float>(lr[4]), 0.025f);  // reduced after epoch 3 (index), used in epoch 4
+  EXPECT_FLOAT_EQ(t.model.optimizer().learning_rate(), 0.025f);
+  EXPECT_NE(out.find("Epoch 4: ReduceLROnPlateau reducing learning rate to 0.025."), std::string::npos) << out;
+  EXPECT_TRUE(h.contains("forged"));
+}
+
+TEST(ReduceLROnPlateau, MonitoringAKeyThatIsNotLoggedWarnsOncePerFit) {
+  Tiny t;
+  auto cb = ReduceLROnPlateau({.patience = 0});  // monitors val_loss
+  ::testing::internal::CaptureStderr();
+  History h = t.model.fit(t.xs, t.ys, {.epochs = 3, .verbose = 0, .callbacks = {cb}});
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(count_of(err, "ReduceLROnPlateau"), 1) << err;
+  EXPECT_NE(err.find("'val_loss'"), std::string::npos) << err;
+  EXPECT_NE(err.find("available: loss, lr)"), std::string::npos) << err;
+  EXPECT_EQ(h.epoch().size(), 3u);
+  EXPECT_FLOAT_EQ(t.model.optimizer().learning_rate(), 0.05f);  // unchanged
+}
+
+TEST(ReduceLROnPlateau, InvalidOptions) {
+  expect_error<ValueError>([] { ReduceLROnPlateau({.factor = 1.0}); }, {"ReduceLROnPlateau", "factor", "(0, 1)", "1"});
+  expect_error<ValueError>([] { ReduceLROnPlateau({.factor = 0.0}); }, {"factor", "0"});
+  expect_error<ValueError>([] { ReduceLROnPlateau({.patience = -1}); }, {"patience", "-1"});
+  expect_error<ValueError>([] { ReduceLROnPlateau({.mode = "lowest"}); }, {"mode 'lowest'"});
+  expect_error<ValueError>([] { ReduceLROnPlateau({.min_delta = -0.1}); }, {"min_delta", "-0.1"});
+  expect_error<ValueError>([] { ReduceLROnPlateau({.cooldown = -2}); }, {"cooldown", "-2"});
+  expect_error<ValueError>([] { ReduceLROnPlateau({.min_lr = -1}); }, {"min_lr", "-1"});
+  expect_error<ValueError>([] { ReduceLROnPlateau({.monitor = ""}); }, {"monitor"});
+}
+
+// ---------------------------------------------------------------- CSVLogger
+
+namespace {
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) out.push_back(line);
+  return out;
+}
+
+std::vector<std::string> split(const std::string& line, char sep) {
+  std::vector<std::string> out;
+  std::istringstream in(line);
+  for (std::string f; std::getline(in, f, sep);) out.push_back(f);
+  return out;
+}
+
+}  // namespace
+
+TEST(CSVLogger, WritesSortedKeysAndALineAsEachEpochEnds) {
+  set_seed(6);
+  TempDir dir("csvlogger");
+  const std::string path = dir.file("log.csv");
+  Tiny t;
+  t.model.compile({.optimizer = SGD({.learning_rate = 0.05f}), .loss = "mse", .metrics = {"mae"}});
+  std::vector<size_t> lines_at_epoch_end;
+  auto csv = CSVLogger(path);
+  auto peek = LambdaCallback(
+      {.on_epoch_end = [&](int, Logs&) { lines_at_epoch_end.push_back(lines_of(read_all(path)).size()); }});
+  History h = t.model.fit(t.xs, t.ys,
+                          {.epochs = 3, .batch_size = 4, .validation_split = 0.2, .verbose = 0, .callbacks = {csv, peek}});
+  EXPECT_EQ(lines_at_epoch_end, (std::vector<size_t>{2, 3, 4}));  // the header, then one line per epoch, at once
+  const auto lines = lines_of(read_all(path));
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0], "epoch,loss,mae,val_loss,val_mae");  // sorted, as Keras
+  for (size_t e = 0; e < 3; ++e) {
+    const auto f = split(lines[e + 1], ',');
+    ASSERT_EQ(f.size(), 5u) << lines[e + 1];
+    EXPECT_EQ(f[0], std::to_string(e));
+    // Shortest round-trip text: each value reads back exactly.
+    EXPECT_EQ(std::stod(f[1]), h["loss"][e]);
+    EXPECT_EQ(std::stod(f[2]), h["mae"][e]);
+    EXPECT_EQ(std::stod(f[3]), h["val_loss"][e]);
+    EXPECT_EQ(std::stod(f[4]), h["val_mae"][e]);
+  }
+  // A second run without append replaces the file.
+  t.model.fit(t.xs, t.ys, {.epochs = 1, .verbose = 0, .callbacks = {csv}});
+  EXPECT_EQ(lines_of(read_all(path)).size(), 2u);
+  EXPECT_EQ(lines_of(read_all(path))[0], "epoch,loss,mae");
+}
+
+TEST(CSVLogger, AppendModeAndSeparator) {
+  TempDir dir("csvlogger");
+  const std::string path = dir.file("log.tsv");
+  Tiny t;
+  auto csv = CSVLogger(path, {.separator = "\t", .append = true});
+  // A new file gets a header.
+  t.model.fit(t.xs, t.ys, {.epochs = 2, .verbose = 0, .callbacks = {csv}});
+  // Resuming appends rows only, numbered by the resumed epochs.
+  t.model.fit(t.xs, t.ys, {.epochs = 4, .verbose = 0, .callbacks = {csv}, .initial_epoch = 2});
+  const auto lines = lines_of(read_all(path));
+  ASSERT_EQ(lines.size(), 5u);
+  EXPECT_EQ(lines[0], "epoch\tloss");
+  for (int e = 0; e < 4; ++e) EXPECT_EQ(split(lines[static_cast<size_t>(e) + 1], '\t').at(0), std::to_string(e));
+  // An existing empty file gets a header too (Keras's rule).
+  const std::string empty = dir.file("empty.csv");
+  { std::ofstream touch(empty); }
+  auto csv2 = CSVLogger(empty, {.append = true});
+  t.model.fit(t.xs, t.ys, {.epochs = 1, .verbose = 0, .callbacks = {csv2}});
+  EXPECT_EQ(lines_of(read_all(empty)).at(0), "epoch,loss");
+}
+
+TEST(CSVLogger, ValuesAsPythonWritesThemMissingKeysAndQuoting) {
+  TempDir dir("csvlogger");
+  const std::string path = dir.file("log.csv");
+  auto csv = CSVLogger(path);
+  Logs none;
+  csv->on_train_begin(none);
+  Logs first;
+  first.set("loss", 1.0);
+  first.set("acc", 0.5);
+  first.set("tiny", 1e-5);
+  first.set("big", 1e16);
+  first.set("a,b", std::numeric_limits<double>::quiet_NaN());
+  csv->on_epoch_end(0, first);
+  Logs second;  // "acc" and "a,b" missing, "new" ignored (the keys are the first epoch's)
+  second.set("loss", 0.25);
+  second.set("tiny", 2.0);
+  second.set("big", -std::numeric_limits<double>::infinity());
+  second.set("new", 3.0);
+  csv->on_epoch_end(1, second);
+  csv->on_train_end(none);
+  EXPECT_EQ(read_all(path),
+            "epoch,\"a,b\",acc,big,loss,tiny\n"
+            "0,nan,0.5,1e+16,1.0,1e-05\n"
+            "1,NA,NA,-inf,0.25,2.0\n");
+}
+
+TEST(CSVLogger, BadPathAndOptions) {
+  TempDir dir("csvlogger");
+  Tiny t;
+  const std::string bad = dir.file("missing/log.csv");
+  expect_error<IOError>([&] { t.model.fit(t.xs, t.ys, {.epochs = 1, .verbose = 0, .callbacks = {CSVLogger(bad)}}); },
+                        {"CSVLogger", bad});
+  expect_error<ValueError>([] { CSVLogger(""); }, {"CSVLogger", "file name"});
+  expect_error<ValueError>([] { CSVLogger("x.csv", {.separator = ""}); }, {"CSVLogger", "separator"});
 }

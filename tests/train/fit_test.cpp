@@ -1,6 +1,7 @@
 // The training loop (src/train/fit.cpp): fit / evaluate / predict and the
 // *_on_batch calls, validation, several inputs and outputs with loss
-// weights, regularization penalties, stateful models, verbosity,
+// weights, regularization penalties, stateful models (and Keras's fixed
+// batch size rule), fit(x, y, epochs, batch_size, ...), verbosity,
 // determinism, and the errors bad input raises.
 
 #include <gtest/gtest.h>
@@ -446,6 +447,87 @@ TEST(Stateful, FitNeedsNoShuffleAndAFixedBatch) {
   History h = model.fit(x, y, {.epochs = 3, .batch_size = 4, .shuffle = false, .verbose = 0, .callbacks = {reset}});
   EXPECT_EQ(h["loss"].size(), 3u);
   EXPECT_EQ(resets, 3);
+}
+
+TEST(Stateful, AFixedBatchSizeIsTheOnlyBatchSize) {
+  // Keras's rule: a stateful model built with Input(batch_size = 4) runs
+  // batches of 4 in fit, evaluate, predict and the *_on_batch calls (other
+  // sizes silently gave other results), and needs a sample count 4 divides.
+  set_seed(17);
+  auto xs = Input({4, 2}, {.batch_size = 4});
+  Model model({xs}, {Dense(1)(LSTM(3, {.stateful = true})(xs))}, "fixed_batch");
+  model.compile({.optimizer = "adam", .loss = "mse"});
+  const Tensor x = random_tensor({8, 4, 2}, 47), y = random_tensor({8, 1}, 48);
+  expect_error<ValueError>([&] { model.fit(x, y, {.epochs = 1, .batch_size = 8, .shuffle = false, .verbose = 0}); },
+                           {"fixed_batch", "fit", "fixed batch size of 4", "batch_size 8 for 8 samples"});
+  expect_error<ValueError>([&] { model.evaluate(x, y, {.batch_size = 8}); },
+                           {"evaluate", "fixed batch size of 4", "batch_size 8"});
+  expect_error<ValueError>([&] { model.evaluate(x, y); }, {"evaluate", "fixed batch size of 4", "batch_size 32"});
+  expect_error<ValueError>([&] { model.predict(x, {.batch_size = 2}); },
+                           {"predict", "input 0 ('input_", "fixed batch size of 4", "batch_size 2"});
+  expect_error<ValueError>([&] { model.train_on_batch(x, y); },
+                           {"train_on_batch", "fixed batch size of 4", "a batch of 8 samples"});
+  expect_error<ValueError>([&] { model.test_on_batch(x, y); }, {"test_on_batch", "a batch of 8 samples"});
+  expect_error<ValueError>([&] { model.predict_on_batch(x); }, {"predict_on_batch", "a batch of 8 samples"});
+  // Validation data too (its sample count must be divisible as well).
+  expect_error<ValueError>(
+      [&] {
+        model.fit(x, y, {.epochs = 1, .batch_size = 4, .validation_data = {.x = x.rows(0, 6), .y = y.rows(0, 6)},
+                         .shuffle = false, .verbose = 0});
+      },
+      {"validation_data", "fixed batch size of 4", "6 samples"});
+  // A sample count the fixed size does not divide.
+  expect_error<ValueError>(
+      [&] { model.fit(x.rows(0, 6), y.rows(0, 6), {.epochs = 1, .batch_size = 4, .shuffle = false, .verbose = 0}); },
+      {"fixed batch size of 4", "6 samples"});
+  // The fixed size works everywhere.
+  EXPECT_NO_THROW(model.fit(x, y, {.epochs = 1, .batch_size = 4, .shuffle = false, .verbose = 0}));
+  EXPECT_NO_THROW(model.evaluate(x, y, {.batch_size = 4}));
+  EXPECT_EQ(model.predict(x, {.batch_size = 4})[0].shape(), (Shape{8, 1}));
+  EXPECT_NO_THROW(model.train_on_batch(x.rows(0, 4), y.rows(0, 4)));
+  // Without a fixed batch size a stateful model takes any size that divides
+  // the samples; a model that is not stateful is not bound by its Input's.
+  auto free_in = Input({4, 2});
+  Model free({free_in}, {Dense(1)(LSTM(3, {.stateful = true})(free_in))});
+  free.compile({.optimizer = "adam", .loss = "mse"});
+  EXPECT_NO_THROW(free.fit(x, y, {.epochs = 1, .batch_size = 8, .shuffle = false, .verbose = 0}));
+  free.reset_states();  // its states were for batches of 8
+  EXPECT_NO_THROW(free.predict(x, {.batch_size = 2}));
+  auto plain_in = Input({4, 2}, {.batch_size = 4});
+  Model plain({plain_in}, {Dense(1)(LSTM(3)(plain_in))});
+  EXPECT_NO_THROW(plain.predict(x, {.batch_size = 8}));
+}
+
+// ---------------------------------------------------------------- Keras-order calls
+
+TEST(Fit, EpochsAndBatchSizeAsArguments) {
+  set_seed(18);
+  Tensor x = random_tensor({10, 3}, 61), y = random_tensor({10, 1}, 62);
+  Regression a, b;
+  b.model.set_weights(a.model.get_weights());
+  a.model.compile({.optimizer = SGD({.learning_rate = 0.1f}), .loss = "mse"});
+  b.model.compile({.optimizer = SGD({.learning_rate = 0.1f}), .loss = "mse"});
+  // Keras's `epochs=3, batch_size=4, shuffle=False, verbose=0`.
+  History ha = a.model.fit(x, y, 3, 4, {.shuffle = false, .verbose = 0});
+  History hb = b.model.fit(x, y, {.epochs = 3, .batch_size = 4, .shuffle = false, .verbose = 0});
+  EXPECT_EQ(ha.epoch(), (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(ha["loss"], hb["loss"]);
+  expect_same_weights(a.model.get_weights(), b.model.get_weights(), 0.0f, "fit(x, y, 3, 4) vs options");
+  EXPECT_EQ(a.model.optimizer().iterations(), 9);  // 3 epochs of 3 batches of at most 4
+  // With the other options after them.
+  History hv = a.model.fit(x, y, 2, 5, {.validation_split = 0.2, .verbose = 0});
+  EXPECT_EQ(hv.keys(), (std::vector<std::string>{"loss", "val_loss"}));
+  EXPECT_EQ(hv.epoch().size(), 2u);
+  // The options may repeat the same values, not others.
+  EXPECT_NO_THROW(a.model.fit(x, y, 2, 8, {.epochs = 2, .batch_size = 8, .verbose = 0}));
+  expect_error<ValueError>([&] { a.model.fit(x, y, 3, 4, {.epochs = 5, .verbose = 0}); },
+                           {"epochs = 3", "epochs 5", "give each once"});
+  expect_error<ValueError>([&] { a.model.fit(x, y, 3, 4, {.batch_size = 8, .verbose = 0}); },
+                           {"batch_size = 4", "batch_size 8"});
+  // The checks of fit apply.
+  expect_error<ValueError>([&] { a.model.fit(x, y, 1, 0, {.verbose = 0}); },
+                           {"batch_size must be a positive integer", "got 0"});
+  expect_error<ValueError>([&] { a.model.fit(x, y, -1, 4, {.verbose = 0}); }, {"epochs must be >= 0", "-1"});
 }
 
 // ---------------------------------------------------------------- verbosity

@@ -2,11 +2,17 @@
 // plain training; windows carry the state but stop the gradient at their
 // edges (checked against a twin model that takes the carried state as a
 // constant input); state carried across windows lets a model learn a
-// dependency that crosses window edges; bad input.
+// dependency that crosses window edges; callbacks (hook order, EarlyStopping,
+// ModelCheckpoint), validation with carried states, the fixed batch size of
+// stateful models; bad input.
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <seqnet/seqnet.hpp>
 
+#include <filesystem>
+
+#include "io/io_test_util.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace seqnet;
@@ -125,4 +131,138 @@ TEST(TruncatedBPTT, BadInput) {
   EXPECT_THROW_MSG(fit_truncated_bptt(fixed, x, random_tensor({4, 5, 1}, 3), {.window = 3, .verbose = 0}),
                    ShapeError, "target 0", "(4, 6, ...)", "(4, 5, 1)");
   fit_truncated_bptt(fixed, x, y, {.window = 3, .verbose = 0});  // fits: 2 windows of 3
+}
+
+// ---------------------------------------------------------------- callbacks and validation
+
+namespace {
+
+struct Stateful {
+  Model model;
+  Tensor x, y;
+};
+
+Stateful stateful_rnn(uint64_t seed) {
+  clear_session();
+  set_seed(seed);
+  auto in = Input({None, 2});
+  Stateful s{Model({in}, {Dense(1)(SimpleRNN(3, {.return_sequences = true, .stateful = true})(in))}, "tbptt"),
+             random_tensor({8, 6, 2}, seed + 1), random_tensor({8, 6, 1}, seed + 2)};
+  s.model.compile({.optimizer = SGD({.learning_rate = 0.05f}), .loss = "mse", .metrics = {"mae"}});
+  return s;
+}
+
+}  // namespace
+
+TEST(TruncatedBPTT, CallbackHooksRunInKerasOrderPerBatchOfSequences) {
+  Stateful s = stateful_rnn(3);
+  std::vector<std::string> ev;
+  auto cb = LambdaCallback({
+      .on_epoch_begin = [&](int e, Logs&) { ev.push_back("eb" + std::to_string(e)); },
+      .on_epoch_end =
+          [&](int e, Logs& l) {
+            std::string keys;
+            for (const auto& kv : l.items()) keys += " " + kv.first;
+            ev.push_back("ee" + std::to_string(e) + keys);
+          },
+      .on_batch_begin =
+          [&](int b, Logs& l) { ev.push_back("bb" + std::to_string(b) + " " + std::to_string(int(l.at("size")))); },
+      .on_batch_end = [&](int b, Logs& l) { ev.push_back("be" + std::to_string(b) + (l.contains("loss") ? " loss" : "")); },
+      .on_train_begin = [&](Logs&) { ev.push_back("tb"); },
+      .on_train_end = [&](Logs&) { ev.push_back("te"); },
+  });
+  // 8 sequences in batches of 3 (3, 3, 2), each of 2 windows; resumed at epoch 1.
+  History h = fit_truncated_bptt(s.model, s.x, s.y,
+                                 {.window = 3, .epochs = 3, .batch_size = 3, .verbose = 0, .callbacks = {cb},
+                                  .validation_data = {.x = s.x.rows(0, 4), .y = s.y.rows(0, 4)}, .initial_epoch = 1});
+  const std::vector<std::string> want = {
+      "tb",  "eb1", "bb0 3", "be0 loss", "bb1 3", "be1 loss", "bb2 2", "be2 loss", "ee1 loss mae val_loss val_mae",
+      "eb2", "bb0 3", "be0 loss", "bb1 3", "be1 loss", "bb2 2", "be2 loss", "ee2 loss mae val_loss val_mae", "te"};
+  EXPECT_EQ(ev, want);
+  EXPECT_EQ(h.epoch(), (std::vector<int>{1, 2}));
+  // 6 window updates per epoch.
+  EXPECT_EQ(s.model.optimizer().iterations(), 12);
+}
+
+TEST(TruncatedBPTT, ValidationCarriesTheStatesAcrossWindows) {
+  // Carried across windows, the states make the windows' validation loss
+  // the loss of whole sequences: a non-stateful twin with the same weights
+  // evaluated on the whole sequences gives the same val_loss.
+  Stateful s = stateful_rnn(4);
+  const Tensor vx = random_tensor({6, 6, 2}, 40), vy = random_tensor({6, 6, 1}, 41);
+  History h = fit_truncated_bptt(s.model, s.x, s.y,
+                                 {.window = 2, .epochs = 2, .batch_size = 4, .shuffle = false, .verbose = 0,
+                                  .validation_data = {.x = vx, .y = vy}});
+  auto in = Input({None, 2});
+  Model twin({in}, {Dense(1)(SimpleRNN(3, {.return_sequences = true})(in))});
+  twin.compile({.optimizer = "sgd", .loss = "mse", .metrics = {"mae"}});
+  twin.set_weights(s.model.get_weights());
+  const Logs want = twin.evaluate(vx, vy);
+  EXPECT_NEAR(h["val_loss"].back(), want.at("loss"), 1e-6);
+  EXPECT_NEAR(h["val_mae"].back(), want.at("mae"), 1e-6);
+  // Validating trains nothing: the weights are those after the last update.
+  EXPECT_EQ(s.model.optimizer().iterations(), 2 * 2 * 3);
+  // Bad validation data is named as such.
+  EXPECT_THROW_MSG(fit_truncated_bptt(s.model, s.x, s.y,
+                                      {.window = 2, .verbose = 0, .validation_data = {.x = vx, .y = vy.rows(0, 3)}}),
+                   ShapeError, "(validation_data)", "target 0");
+}
+
+TEST(TruncatedBPTT, EarlyStoppingStopsTheRun) {
+  Stateful s = stateful_rnn(5);
+  const std::vector<double> forged = {1.0, 0.9, 0.95, 0.97, 0.5};
+  auto forge = LambdaCallback({.on_epoch_end = [&](int e, Logs& l) { l.set("forged", forged.at(size_t(e))); }});
+  auto es = EarlyStopping({.monitor = "forged", .patience = 1});
+  History h = fit_truncated_bptt(s.model, s.x, s.y,
+                                 {.window = 3, .epochs = 5, .batch_size = 4, .verbose = 0, .callbacks = {forge, es}});
+  // Best at epoch 1, epoch 2 does not improve -> stopped after epoch 2.
+  EXPECT_EQ(h.epoch(), (std::vector<int>{0, 1, 2}));
+  EXPECT_EQ(es->stopped_epoch(), 2);
+  EXPECT_EQ(s.model.optimizer().iterations(), 3 * 2 * 2);
+  // A monitor that is not logged warns and stops nothing.
+  auto missing = EarlyStopping();  // val_loss
+  ::testing::internal::CaptureStderr();
+  History all = fit_truncated_bptt(s.model, s.x, s.y, {.window = 3, .epochs = 3, .verbose = 0, .callbacks = {missing}});
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(all.epoch().size(), 3u);
+  EXPECT_NE(err.find("EarlyStopping"), std::string::npos) << err;
+  EXPECT_NE(err.find("'val_loss'"), std::string::npos) << err;
+  EXPECT_NE(err.find("available: loss, mae"), std::string::npos) << err;
+}
+
+TEST(TruncatedBPTT, ModelCheckpointSavesDuringTraining) {
+  seqnet::testing::TempDir dir("tbptt_ckpt");
+  Stateful s = stateful_rnn(6);
+  std::vector<std::vector<Tensor>> weights_at;
+  auto record = LambdaCallback({.on_epoch_end = [&](int, Logs&) { weights_at.push_back(s.model.get_weights()); }});
+  auto every = ModelCheckpoint(dir.file("tbptt-{epoch:02d}.safetensors"), {.monitor = "loss"});
+  auto best = ModelCheckpoint(dir.file("best.safetensors"), {.monitor = "loss", .save_best_only = true});
+  fit_truncated_bptt(s.model, s.x, s.y,
+                     {.window = 3, .epochs = 3, .batch_size = 4, .verbose = 0, .callbacks = {record, every, best}});
+  ASSERT_EQ(weights_at.size(), 3u);
+  for (int e = 1; e <= 3; ++e) {
+    const std::string path = dir.file(fmt::format("tbptt-{:02d}.safetensors", e));
+    ASSERT_TRUE(std::filesystem::exists(path)) << path;
+    auto loaded = load_model(path);
+    const auto w = loaded->get_weights();
+    ASSERT_EQ(w.size(), weights_at[e - 1].size());
+    for (size_t i = 0; i < w.size(); ++i) seqnet::testing::expect_bit_equal(w[i], weights_at[e - 1][i], "weight");
+    EXPECT_TRUE(loaded->stateful());
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.file("best.safetensors")));
+  EXPECT_TRUE(best->best().has_value());
+}
+
+TEST(TruncatedBPTT, AFixedBatchSizeIsTheOnlyBatchSize) {
+  // Keras's stateful rule, as in fit: Input's batch_size fixes the batches.
+  clear_session();
+  auto in = Input({None, 2}, {.batch_size = 4});
+  Model m({in}, {Dense(1)(SimpleRNN(3, {.return_sequences = true, .stateful = true})(in))}, "fixed4");
+  m.compile({.optimizer = "sgd", .loss = "mse"});
+  const Tensor x = random_tensor({8, 6, 2}, 1), y = random_tensor({8, 6, 1}, 2);
+  EXPECT_THROW_MSG(fit_truncated_bptt(m, x, y, {.window = 3, .batch_size = 8, .verbose = 0}), ValueError, "fixed4",
+                   "fixed batch size of 4", "batch_size 8");
+  EXPECT_THROW_MSG(fit_truncated_bptt(m, x.rows(0, 6), y.rows(0, 6), {.window = 3, .batch_size = 4, .verbose = 0}),
+                   ValueError, "fixed batch size 4", "6 sequences");
+  EXPECT_NO_THROW(fit_truncated_bptt(m, x, y, {.window = 3, .batch_size = 4, .verbose = 0}));
 }

@@ -16,6 +16,7 @@
 //       {.schedule = decode::SamplingSchedule::inverse_sigmoid(3), .epochs = 30});
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -87,11 +88,19 @@ struct ScheduledSamplingOptions {
   // The padding id of id decoder inputs (steps holding it stay padding, and a
   // predicted padding symbol is not fed). Default: 0.
   int64_t pad_id = 0;
-  // 0 silent, 1 one line per epoch. Default: 1.
+  // 0 silent, 1 progress bar, 2 one line per epoch. Default: 1.
   int verbose = 1;
   // Epoch to start from (the schedule's i), for training in several calls.
   // Default: 0.
   int initial_epoch = 0;
+  // Called as in fit(), on `train`; the epoch logs hold
+  // "teacher_forcing_probability" and "sampled_fraction" too (the running
+  // batch logs as well). Default: none (a History is always recorded).
+  std::vector<std::shared_ptr<Callback>> callbacks{};
+  // Data to validate on after every epoch with teacher forcing:
+  // train.evaluate(x, y) with x = {sources..., decoder input} and y the
+  // targets, logged as "val_loss" and "val_<metric>". Default: none.
+  ValidationData validation_data{};
 };
 
 // Trains `train` (inputs [sources..., decoder input], output the symbol
@@ -108,7 +117,9 @@ struct ScheduledSamplingOptions {
 // target. REQUIRES: `train` is compiled.
 // Returns the History: the training logs of each epoch plus
 // "teacher_forcing_probability" (eps) and "sampled_fraction" (the fraction
-// of real input steps that were fed the model's prediction).
+// of real input steps that were fed the model's prediction), and what the
+// callbacks add. Runs in the training loop fit() runs in (callbacks,
+// progress bar, stop_training).
 // Throws ValueError / ShapeError when the models or data do not fit
 // together (naming what was expected and received) or for bad options.
 History fit_scheduled_sampling(Model& train, Model& encoder, Model& decoder, const Tensors& sources,

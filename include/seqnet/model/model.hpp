@@ -98,8 +98,15 @@ struct ValidationData {
   Tensors y{};
 };
 
-// Keras fit() keyword arguments, in this order (designated initializers
-// must keep it). Example: {.epochs = 100, .batch_size = 32, .validation_split = 0.1}
+// Keras fit()'s keyword arguments, with Keras's names and meanings, in
+// this struct's order (not Keras's: its signature starts batch_size,
+// epochs). Designated initializers must follow the declaration order, so
+// {.batch_size = 32, .epochs = 10} does not compile (GCC: "designator order
+// for field 'seqnet::FitOptions::epochs' does not match declaration order");
+// write {.epochs = 10, .batch_size = 32}, or fit(x, y, 10, 32, {...}) with
+// the other options after. README.md, "Options in Keras order", lists the
+// order of every options struct.
+// Example: {.epochs = 100, .batch_size = 32, .validation_split = 0.1}
 struct FitOptions {
   // Default: 1.
   int epochs = 1;
@@ -127,9 +134,11 @@ struct FitOptions {
   // saves the work of the padding steps. Arrays cut: the inputs whose model
   // Input has a None time axis and the targets of outputs with a None time
   // axis; arrays with the same time length are cut together (they are
-  // step-aligned). Only for models that mask their padding (a Masking
-  // layer or Embedding(mask_zero)), where the cut steps would be masked
-  // anyway; throws ValueError otherwise, for stateful models, and when no
+  // step-aligned). Only where the cut steps would be masked anyway, as the
+  // graph says: every cut input must have a mask made from its padding (a
+  // Masking layer or Embedding(mask_zero) on its path), and every cut
+  // target's output a mask reaching its loss (a sequence output); throws
+  // ValueError naming the array otherwise, for stateful models, and when no
   // array has a None time axis. Validation is not bucketed. Default: false.
   bool bucket_by_length = false;
 };
@@ -212,8 +221,19 @@ class Model {
   // Throws ValueError / ShapeError when the data do not match the model
   // (naming the input or output and both shapes), when called before
   // compile(), or for a stateful model whose batch size does not divide the
-  // sample count.
+  // sample count. Keras's stateful rule holds for fit, evaluate, predict and
+  // the *_on_batch calls: a stateful model whose Input has a fixed
+  // batch_size takes batches of exactly that size (ValueError naming the
+  // fixed and the given size otherwise), and a sample count the fixed size
+  // does not divide is a ValueError for every model.
   History fit(const Tensors& x, const Tensors& y, const FitOptions& options = {});
+  // fit() with epochs and batch_size first, in FitOptions's order (not
+  // Keras's positional order, batch_size then epochs), so Keras code written
+  // `epochs=10, batch_size=32, verbose=0` reads fit(x, y, 10, 32,
+  // {.verbose = 0}). `rest` gives the other options; its epochs and
+  // batch_size must be left at their defaults or agree with the arguments
+  // (ValueError otherwise). Throws as fit(x, y, options).
+  History fit(const Tensors& x, const Tensors& y, int epochs, int batch_size, const FitOptions& rest = {});
   // Loss (with regularization penalties) and metrics over the data.
   Logs evaluate(const Tensors& x, const Tensors& y, const EvaluateOptions& options = {});
   // Outputs for the inputs, batch by batch, in inference mode.

@@ -5,7 +5,10 @@
 // Hooks run in this order: on_train_begin, then per epoch on_epoch_begin,
 // per batch on_batch_begin/on_batch_end, on_epoch_end (with the epoch's
 // logs, including val_ entries), and finally on_train_end. A callback stops
-// training by setting model().stop_training = true.
+// training by setting model().stop_training = true. fit(),
+// fit_truncated_bptt() and decode::fit_scheduled_sampling() all run their
+// callbacks this way (one training loop, src/train/engine.hpp); callbacks
+// run in list order, and the History after them.
 
 #include <functional>
 #include <memory>
@@ -120,9 +123,13 @@ struct EarlyStoppingOptions {
   bool restore_best_weights = false;
 };
 
+// Stops training when the monitored quantity stops improving. When the
+// epoch logs have no entry for the monitor, it warns once per training run
+// on standard error (naming the monitor and the available keys, as Keras
+// does) and does not stop.
 class EarlyStoppingCallback : public Callback {
  public:
-  // Throws ValueError for an unknown mode or patience < 0.
+  // Throws ValueError for an unknown mode, patience < 0 or an empty monitor.
   explicit EarlyStoppingCallback(EarlyStoppingOptions options);
   void on_train_begin(Logs& logs) override;
   void on_epoch_end(int epoch, Logs& logs) override;
@@ -136,10 +143,101 @@ class EarlyStoppingCallback : public Callback {
   bool improved(double current, double reference) const;
   EarlyStoppingOptions o_;
   bool maximize_ = false;
+  bool warned_ = false;
   int wait_ = 0, stopped_epoch_ = 0, best_epoch_ = 0;
   double best_ = 0;
   struct Snapshot;
   std::shared_ptr<Snapshot> best_weights_;
+};
+
+// Keras's ReduceLROnPlateau(monitor, factor, patience, verbose, mode,
+// min_delta, cooldown, min_lr).
+// Example: {.monitor = "val_loss", .factor = 0.5, .patience = 3, .min_lr = 1e-5}
+struct ReduceLROnPlateauOptions {
+  // Quantity to watch. Default: "val_loss".
+  std::string monitor = "val_loss";
+  // The new rate is lr * factor. Must be in (0, 1). Default: 0.1.
+  double factor = 0.1;
+  // Epochs without improvement before the rate is reduced. Default: 10.
+  int patience = 10;
+  // 1 prints a line for every reduction. Default: 0.
+  int verbose = 0;
+  // "min", "max" or "auto" (max for names containing "acc", else min).
+  // Default: "auto".
+  std::string mode = "auto";
+  // Smallest change that counts as an improvement; >= 0. Default: 1e-4.
+  double min_delta = 1e-4;
+  // Epochs to wait after a reduction before epochs without improvement
+  // count again (Keras's counting: the epoch that ends the cooldown already
+  // counts, so cooldown 2 skips one epoch). Default: 0.
+  int cooldown = 0;
+  // The rate is never reduced below this; >= 0. Default: 0.
+  double min_lr = 0.0;
+};
+
+// Multiplies the optimizer's learning rate by `factor` when the monitored
+// quantity has not improved for `patience` epochs (then waits `cooldown`
+// epochs), never below min_lr. As in Keras, it puts the rate of the epoch
+// into the epoch logs as "lr" (so the History, listed after it, records
+// it). A missing monitor warns once per training run on standard error and
+// changes nothing. Keras's rule: an improvement is current < best -
+// min_delta (min mode) or current > best + min_delta (max mode).
+class ReduceLROnPlateauCallback : public Callback {
+ public:
+  // Throws ValueError for a factor outside (0, 1), patience, cooldown,
+  // min_delta or min_lr < 0, an empty monitor or an unknown mode.
+  explicit ReduceLROnPlateauCallback(ReduceLROnPlateauOptions options);
+  void on_train_begin(Logs& logs) override;
+  void on_epoch_end(int epoch, Logs& logs) override;
+  // The best monitored value so far.
+  double best() const { return best_; }
+
+ private:
+  ReduceLROnPlateauOptions o_;
+  bool maximize_ = false;
+  bool warned_ = false;
+  int wait_ = 0, cooldown_counter_ = 0;
+  double best_ = 0;
+};
+
+// Keras's CSVLogger(filename, separator, append).
+struct CSVLoggerOptions {
+  // Between the fields of a line. Must not be empty. Default: ",".
+  std::string separator = ",";
+  // Append to an existing file (with a header only when the file is new or
+  // empty) instead of overwriting it. Default: false.
+  bool append = false;
+};
+
+// Writes one line per epoch to a CSV file as the epoch ends (flushed at
+// once, so the file can be read during training): a header "epoch" + the
+// keys of the first epoch's logs, sorted (Keras's format), then the 0-based
+// epoch and the values (Python's float repr: "0.5", "1.0", "nan"; "NA" for
+// a key an epoch lacks). Fields holding the separator or a quote are
+// quoted; lines end with "\n". The file is opened at on_train_begin and
+// closed at on_train_end.
+class CSVLoggerCallback : public Callback {
+ public:
+  // Throws ValueError for an empty file name or separator.
+  CSVLoggerCallback(std::string filename, CSVLoggerOptions options);
+  ~CSVLoggerCallback() override;
+  CSVLoggerCallback(const CSVLoggerCallback&) = delete;
+  CSVLoggerCallback& operator=(const CSVLoggerCallback&) = delete;
+  // Throws IOError naming the file when it cannot be opened.
+  void on_train_begin(Logs& logs) override;
+  // Throws IOError naming the file when a line cannot be written.
+  void on_epoch_end(int epoch, Logs& logs) override;
+  void on_train_end(Logs& logs) override;
+  const std::string& filename() const { return filename_; }
+
+ private:
+  std::string field(const std::string& text) const;
+  std::string filename_;
+  CSVLoggerOptions o_;
+  struct File;
+  std::unique_ptr<File> file_;
+  bool started_ = false, write_header_ = true;
+  std::vector<std::string> keys_;
 };
 
 // Stops training as soon as a batch loss is NaN or infinite.
@@ -163,6 +261,8 @@ struct LambdaCallbackOptions {
 };
 
 std::shared_ptr<EarlyStoppingCallback> EarlyStopping(const EarlyStoppingOptions& options = {});
+std::shared_ptr<ReduceLROnPlateauCallback> ReduceLROnPlateau(const ReduceLROnPlateauOptions& options = {});
+std::shared_ptr<CSVLoggerCallback> CSVLogger(const std::string& filename, const CSVLoggerOptions& options = {});
 std::shared_ptr<TerminateOnNaNCallback> TerminateOnNaN();
 std::shared_ptr<Callback> LambdaCallback(LambdaCallbackOptions options);
 

@@ -11,12 +11,14 @@
 //   History h = fit_truncated_bptt(model, x, y, {.window = 20, .epochs = 10, .batch_size = 16});
 
 #include <cstdint>
+#include <memory>
+#include <vector>
 
 #include "seqnet/model/model.hpp"
 
 namespace seqnet {
 
-// Example: {.window = 20, .epochs = 10, .batch_size = 16}
+// Example: {.window = 20, .epochs = 10, .batch_size = 16, .callbacks = {EarlyStopping({.monitor = "loss"})}}
 struct TruncatedBPTTOptions {
   // Steps per window (k). The last window of a sequence is shorter when k
   // does not divide its length (the model's time axis must then be None).
@@ -30,17 +32,31 @@ struct TruncatedBPTTOptions {
   int batch_size = 32;
   // Shuffle the sequences (not the windows) every epoch. Default: true.
   bool shuffle = true;
-  // 0 silent, 1 one line per epoch. Default: 1.
+  // 0 silent, 1 progress bar (one step per batch of sequences), 2 one line
+  // per epoch. Default: 1.
   int verbose = 1;
+  // Called as in fit(): a "batch" is one batch of sequences with all its
+  // windows, and its logs are the epoch's running means. Default: none (a
+  // History is always recorded).
+  std::vector<std::shared_ptr<Callback>> callbacks{};
+  // Sequences to validate on after every epoch, window by window with the
+  // states carried as in training (test_on_batch, no update); their logs
+  // are "val_loss" and "val_<metric>". Shaped like the training arrays
+  // (their own sample count and length). Default: none.
+  ValidationData validation_data{};
+  // Epoch to start from (for resuming). Default: 0.
+  int initial_epoch = 0;
 };
 
 // Trains `model` on x (one array per input, (N, T, ...) with the time axis
 // second) against y (one per output, (N, T, ...) per-step targets), window
 // by window. Returns the History of the per-epoch means of the windows'
-// training logs. REQUIRES: `model` is compiled. Throws ValueError /
-// ShapeError for a model that is not stateful, arrays without a common time
-// axis, a window <= 0, or a window that the model's fixed time axis does
-// not accept (naming what was expected and received).
+// training logs (weighted by the windows' samples times steps).
+// REQUIRES: `model` is compiled. Throws ValueError / ShapeError for a model
+// that is not stateful, arrays without a common time axis, a window <= 0,
+// a window that the model's fixed time axis does not accept, a batch size
+// other than the model's fixed one (naming what was expected and
+// received), or bad options.
 History fit_truncated_bptt(Model& model, const Tensors& x, const Tensors& y, const TruncatedBPTTOptions& options);
 
 }  // namespace seqnet
