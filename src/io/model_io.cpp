@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include <cstring>
+#include <map>
 #include <set>
 
 #include "seqnet/error.hpp"
@@ -204,7 +205,15 @@ std::string save_model_to_bytes(const Model& model, bool include_optimizer, bool
                                           {"content", weights_only ? "weights" : "model"}};
   std::vector<io::NamedTensor> tensors;
   const auto params = named_params(model);
-  for (const auto& np : params) tensors.push_back({np.name, np.param->value});
+  json order = json::array();
+  for (const auto& np : params) {
+    tensors.push_back({np.name, np.param->value});
+    order.push_back(np.name);
+  }
+  // The tensors of a safetensors file are sorted by name; load_weights
+  // matches layers by their order in the model (Keras's default), so the
+  // order is kept here.
+  meta["weight_order"] = order.dump();
   if (!weights_only) {
     meta["model_config"] = model_to_json(model);
     for (const auto& s : stateful_layers(model)) {
@@ -239,16 +248,183 @@ void Model::save_weights(const std::string& path) const {
 
 // ---------------------------------------------------------------- load
 
-void Model::load_weights(const std::string& path) {
+namespace {
+
+// The weights of one layer, in its visit_params order.
+struct LayerWeights {
+  std::string layer;
+  std::vector<std::string> names;  // "<layer>/<path>" (file) ...
+  std::vector<Param*> params;      // ... or the model's weights
+};
+
+// Consecutive runs of one layer name ("<layer>/..."), in order.
+void group_by_layer(const std::string& name, std::vector<LayerWeights>& out) {
+  const std::string layer = name.substr(0, name.find('/'));
+  if (out.empty() || out.back().layer != layer) out.push_back({layer, {}, {}});
+  out.back().names.push_back(name);
+}
+
+std::string layer_list(const std::vector<LayerWeights>& ls) {
+  std::string s;
+  for (size_t i = 0; i < ls.size() && i < 12; ++i) s += (i ? ", " : "") + ls[i].layer;
+  if (ls.size() > 12) s += fmt::format(" and {} more", ls.size() - 12);
+  return s;
+}
+
+// The file's weight names in the order they were saved ("weight_order";
+// files written before it was kept have none: empty).
+std::vector<std::string> saved_weight_order(const io::SafetensorsFile& f) {
+  const auto it = f.metadata().find("weight_order");
+  if (it == f.metadata().end()) return {};
+  const json order = io::parse_untrusted_json(it->second, f.source() + ": weight_order");
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  if (!order.is_array()) throw IOError(fmt::format("{}: weight_order must be a list of tensor names", f.source()));
+  for (const auto& n : order) {
+    if (!n.is_string()) throw IOError(fmt::format("{}: weight_order must be a list of tensor names", f.source()));
+    const std::string name = n.get<std::string>();
+    const std::string shown = name.size() > 200 ? name.substr(0, 200) + "..." : name;
+    if (f.find(name) == nullptr) {
+      throw IOError(fmt::format("{}: weight '{}' is missing (weight_order names it)", f.source(), shown));
+    }
+    if (!seen.insert(name).second) throw IOError(fmt::format("{}: weight_order names '{}' twice", f.source(), shown));
+    out.push_back(name);
+  }
+  for (const auto& t : f.tensors()) {
+    if (t.name.rfind("optimizer/", 0) == 0 || t.name.rfind("states/", 0) == 0 || seen.count(t.name)) continue;
+    throw IOError(fmt::format("{}: weight_order leaves out the weight '{}'", f.source(),
+                              t.name.size() > 200 ? t.name.substr(0, 200) + "..." : t.name));
+  }
+  return out;
+}
+
+// Pairs the model's layers with weights with the file's, by position, and
+// checks that each pair has the same number of weights of the same shapes.
+// Returns the file tensor of every model weight, in named_params order.
+std::vector<const io::TensorInfo*> match_by_order(const Model& model, const io::SafetensorsFile& f,
+                                                  const std::vector<std::string>& order,
+                                                  std::set<std::string>& used) {
+  std::vector<LayerWeights> in_file, in_model;
+  for (const auto& n : order) group_by_layer(n, in_file);
+  for (const auto& np : named_params(model)) {
+    group_by_layer(np.name, in_model);
+    in_model.back().params.push_back(np.param);
+  }
+  if (in_file.size() != in_model.size()) {
+    throw ValueError(fmt::format("{}: load_weights matches layers by order: the file has {} layer(s) with weights "
+                                 "({}) but model \"{}\" has {} ({}); load by_name to match by layer name",
+                                 f.source(), in_file.size(), layer_list(in_file), model.name(), in_model.size(),
+                                 layer_list(in_model)));
+  }
+  std::vector<const io::TensorInfo*> found;
+  for (size_t i = 0; i < in_file.size(); ++i) {
+    const LayerWeights& a = in_file[i];
+    const LayerWeights& b = in_model[i];
+    if (a.names.size() != b.params.size()) {
+      throw ValueError(fmt::format("{}: layer {} of the file ('{}') has {} weight(s) but layer {} of the model ('{}') "
+                                   "has {}",
+                                   f.source(), i, a.layer, a.names.size(), i, b.layer, b.params.size()));
+    }
+    for (size_t k = 0; k < a.names.size(); ++k) {
+      const io::TensorInfo* t = f.find(a.names[k]);
+      if (t->shape != b.params[k]->value.shape()) {
+        throw ShapeError(fmt::format("{}: weight '{}' of the file has shape {} but its counterpart in the model, "
+                                     "'{}/{}', needs {} (layer {}: '{}' in the file, '{}' in the model)",
+                                     f.source(), a.names[k], shape_str(t->shape), b.layer, b.params[k]->name,
+                                     shape_str(b.params[k]->value.shape()), i, a.layer, b.layer));
+      }
+      used.insert(a.names[k]);
+      found.push_back(t);
+    }
+  }
+  return found;
+}
+
+// Keras's by_name: a layer of the model takes the weights of the file's
+// layer of the same name; layers only one side has are skipped. Returns the
+// file tensor of every model weight (null where skipped), in named_params
+// order. Throws ValueError when no layer matches.
+std::vector<const io::TensorInfo*> match_by_name(const Model& model, const io::SafetensorsFile& f,
+                                                 const LoadWeightsOptions& options, std::set<std::string>& used) {
+  std::map<std::string, size_t> file_layers;  // layer -> number of weights
+  for (const auto& t : f.tensors()) {
+    if (t.name.rfind("optimizer/", 0) == 0 || t.name.rfind("states/", 0) == 0) continue;
+    ++file_layers[t.name.substr(0, t.name.find('/'))];
+  }
+  std::vector<LayerWeights> in_model;
+  const auto params = named_params(model);
+  for (const auto& np : params) {
+    group_by_layer(np.name, in_model);
+    in_model.back().params.push_back(np.param);
+  }
+  std::vector<const io::TensorInfo*> found;
+  size_t namesakes = 0;
+  for (const LayerWeights& l : in_model) {
+    const auto it = file_layers.find(l.layer);
+    bool take = it != file_layers.end();
+    if (take) ++namesakes;
+    if (take && it->second != l.params.size()) {
+      if (!options.skip_mismatch) {
+        throw ValueError(fmt::format("{}: layer '{}' has {} weight(s) in the file but {} in the model (skip_mismatch "
+                                     "skips such layers)",
+                                     f.source(), l.layer, it->second, l.params.size()));
+      }
+      take = false;
+    }
+    for (size_t k = 0; take && k < l.names.size(); ++k) {
+      const io::TensorInfo* t = f.find(l.names[k]);
+      if (t == nullptr) throw IOError(fmt::format("{}: weight '{}' is missing", f.source(), l.names[k]));
+      if (t->shape != l.params[k]->value.shape()) {
+        if (options.skip_mismatch) {
+          take = false;
+          break;
+        }
+        throw ShapeError(fmt::format("{}: weight '{}' has shape {} in the file but the model needs {}", f.source(),
+                                     l.names[k], shape_str(t->shape), shape_str(l.params[k]->value.shape())));
+      }
+    }
+    for (size_t k = 0; k < l.names.size(); ++k) {
+      const io::TensorInfo* t = take ? f.find(l.names[k]) : nullptr;
+      if (t != nullptr) used.insert(l.names[k]);
+      found.push_back(t);
+    }
+  }
+  if (namesakes == 0 && !in_model.empty()) {
+    std::vector<LayerWeights> names;
+    for (const auto& [layer, n] : file_layers) names.push_back({layer, {}, {}});
+    throw ValueError(fmt::format("{}: load_weights by_name: no layer of model \"{}\" ({}) has a namesake in the file "
+                                 "({})",
+                                 f.source(), model.name(), layer_list(in_model), layer_list(names)));
+  }
+  return found;
+}
+
+}  // namespace
+
+void Model::load_weights(const std::string& path, const LoadWeightsOptions& options) {
   const auto f = io::SafetensorsFile::read(path);
   check_header(f);
   std::set<std::string> used;
   // Check everything before copying anything.
   const auto params = named_params(*this);
+  const std::vector<std::string> order = options.by_name ? std::vector<std::string>{} : saved_weight_order(f);
   std::vector<const io::TensorInfo*> found;
-  for (const auto& np : params) found.push_back(&expect_tensor(f, np.name, np.param->value.shape(), "weight", used));
-  check_all_used(f, used, true, true);
-  for (size_t i = 0; i < params.size(); ++i) copy_into(f, *found[i], params[i].param->value);
+  if (options.by_name) {
+    found = match_by_name(*this, f, options, used);
+  } else if (!order.empty()) {
+    found = match_by_order(*this, f, order, used);
+    check_all_used(f, used, true, true);
+  } else {
+    // A file that kept no order (written by seqnet before it did) is
+    // matched by name, strictly, as it was then.
+    for (const auto& np : params) {
+      found.push_back(&expect_tensor(f, np.name, np.param->value.shape(), "weight", used));
+    }
+    check_all_used(f, used, true, true);
+  }
+  for (size_t i = 0; i < params.size(); ++i) {
+    if (found[i] != nullptr) copy_into(f, *found[i], params[i].param->value);
+  }
 }
 
 std::unique_ptr<Model> load_model_from_bytes(std::string bytes, const std::string& source, const LoadOptions& options) {

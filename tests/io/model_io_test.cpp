@@ -325,10 +325,98 @@ TEST(ModelIO, SaveWeightsAndLoadWeights) {
   expect_error<ShapeError>([&] { c.load_weights(dir.file("w.safetensors")); },
                            {"w.safetensors", "'lstm/kernel'", "(2, 12)", "(2, 16)"});
   expect_bit_equal(c.get_weights()[0], before[0], "unchanged");
+  // Other layer names: matched by order (Keras's default); by name the
+  // Dense layer has no namesake in the file.
   clear_session();
   auto in4 = Input({4, 2});
   Model d({in4}, {Dense(2, {.name = "other"})(LSTM(3)(in4))}, "d");
-  expect_error<IOError>([&] { d.load_weights(dir.file("w.safetensors")); }, {"'other/kernel' is missing"});
+  d.load_weights(dir.file("w.safetensors"));
+  expect_bit_equal(d.predict(x), a.predict(x), "load_weights by order");
+}
+
+TEST(ModelIO, LoadWeightsMatchesLayersByOrderOrByName) {
+  clear_session();
+  set_seed(5);
+  // Built twice in one session: automatic names differ (lstm, dense vs
+  // lstm_1, dense_1), as they do for a Keras user who builds the model again.
+  auto build = [](int units, const std::string& dense_name = "") {
+    auto in = Input({4, 2});
+    auto h = LSTM(units)(in);
+    return std::make_unique<Model>(std::vector<SymbolicTensor>{in},
+                                   std::vector<SymbolicTensor>{Dense(2, {.name = dense_name})(h[0])[0]});
+  };
+  auto a = build(3);
+  auto b = build(3);
+  EXPECT_NE(a->layers()[1].name(), b->layers()[1].name());
+  TempDir dir("by_order");
+  a->save_weights(dir.file("w.safetensors"));
+  b->load_weights(dir.file("w.safetensors"));
+  const Tensor x = uniform({3, 4, 2}, 2);
+  expect_bit_equal(b->predict(x), a->predict(x), "by order");
+  // A different number of layers with weights names both sides' layers.
+  auto in = Input({4, 2});
+  auto h = LSTM(3, {.name = "enc"})(in);
+  auto h2 = Dense(4, {.name = "mid"})(h[0]);
+  Model c({in}, {Dense(2, {.name = "out"})(h2[0])[0]}, "c");
+  const auto before = c.get_weights();
+  expect_error<ValueError>([&] { c.load_weights(dir.file("w.safetensors")); },
+                           {"w.safetensors", "by order", "2 layer(s)", "has 3", "lstm, dense", "enc, mid, out"});
+  // Same count, other shapes: both weights are named.
+  auto d = build(4);
+  expect_error<ShapeError>([&] { d->load_weights(dir.file("w.safetensors")); },
+                           {"'lstm/kernel'", "(2, 12)", "(2, 16)", "kernel"});
+  // A layer with another number of weights.
+  auto in5 = Input({4, 2});
+  auto h5 = LSTM(3)(in5);
+  Model e({in5}, {Dense(2, {.use_bias = false})(h5[0])[0]}, "e");
+  expect_error<ValueError>([&] { e.load_weights(dir.file("w.safetensors")); }, {"has 2 weight(s)", "has 1"});
+  const auto after = c.get_weights();
+  for (size_t i = 0; i < before.size(); ++i) expect_bit_equal(after[i], before[i], "unchanged after a failed load");
+
+  // By name: a layer takes its namesake's weights; layers only one side has
+  // are skipped. The file holds lstm and dense.
+  clear_session();
+  auto partial = build(3, "other");  // lstm, other
+  const auto other_before = partial->get_layer("other").get_weights();
+  partial->load_weights(dir.file("w.safetensors"), {.by_name = true});
+  expect_bit_equal(partial->get_layer("lstm").get_weights()[0], a->layers()[1].get_weights()[0],
+                   "the namesake layer is loaded");
+  expect_bit_equal(partial->get_layer("other").get_weights()[0], other_before[0], "the other layer is unchanged");
+  // No namesake at all is an error.
+  auto none = build(3, "head");  // lstm_1, head
+  expect_error<ValueError>([&] { none->load_weights(dir.file("w.safetensors"), {.by_name = true}); },
+                           {"by_name", "no layer", "namesake", "lstm_1, head", "dense, lstm"});
+  // A namesake with other shapes: an error, or skipped with skip_mismatch.
+  clear_session();
+  auto wide = build(4);  // lstm (4 units), dense (4 -> 2)
+  expect_error<ShapeError>([&] { wide->load_weights(dir.file("w.safetensors"), {.by_name = true}); },
+                           {"'lstm/kernel'", "(2, 12)", "(2, 16)"});
+  const auto wide_lstm = wide->get_layer("lstm").get_weights();
+  const auto wide_dense = wide->get_layer("dense").get_weights();
+  wide->load_weights(dir.file("w.safetensors"), {.by_name = true, .skip_mismatch = true});
+  expect_bit_equal(wide->get_layer("lstm").get_weights()[0], wide_lstm[0], "skipped on a mismatch");
+  expect_bit_equal(wide->get_layer("dense").get_weights()[0], wide_dense[0], "dense (4 -> 2) mismatches too");
+}
+
+TEST(ModelIO, LoadWeightsOfAFileWithoutItsOrderMatchesByName) {
+  // Files written before the order was kept: matched by name, strictly.
+  clear_session();
+  auto in = Input({3});
+  Model a({in}, {Dense(2)(in)[0]}, "a");
+  TempDir dir("no_order");
+  const auto params = a.params();
+  std::vector<io::NamedTensor> tensors{{"dense/kernel", params[0]->value}, {"dense/bias", params[1]->value}};
+  write_file_atomic(dir.file("old.safetensors"),
+                    io::serialize_safetensors(tensors, {{"format", "seqnet"}, {"version", "1"}, {"content", "weights"}}));
+  clear_session();
+  auto in2 = Input({3});
+  Model b({in2}, {Dense(2)(in2)[0]}, "b");
+  b.load_weights(dir.file("old.safetensors"));
+  const Tensor x = uniform({2, 3}, 3);
+  expect_bit_equal(b.predict(x), a.predict(x), "old file by name");
+  auto in3 = Input({3});
+  Model c({in3}, {Dense(2, {.name = "other"})(in3)[0]}, "c");
+  expect_error<IOError>([&] { c.load_weights(dir.file("old.safetensors")); }, {"'other/kernel' is missing"});
 }
 
 TEST(ModelIO, WritesAtomicallyAndReportsIOErrors) {
@@ -374,4 +462,35 @@ TEST(GeneratorState, SetStateContinuesTheSequence) {
   for (int i = 0; i < 5; ++i) EXPECT_EQ(h.normal() + h.uniform(), a[static_cast<size_t>(i)]);
   GeneratorState zero;
   expect_error<ValueError>([&] { h.set_state(zero); }, {"all-zero"});
+}
+
+TEST(ModelIO, MalformedWeightOrderIsAClearError) {
+  clear_session();
+  auto in = Input({3});
+  Model a({in}, {Dense(2)(in)[0]}, "a");
+  TempDir dir("bad_order");
+  const auto params = a.params();
+  const std::vector<io::NamedTensor> tensors{{"dense/kernel", params[0]->value}, {"dense/bias", params[1]->value}};
+  auto write = [&](const std::string& order) {
+    write_file_atomic(dir.file("w.safetensors"),
+                      io::serialize_safetensors(tensors, {{"format", "seqnet"},
+                                                          {"version", "1"},
+                                                          {"content", "weights"},
+                                                          {"weight_order", order}}));
+  };
+  const auto before = a.get_weights();
+  write(R"({"dense/kernel": 0})");
+  expect_error<IOError>([&] { a.load_weights(dir.file("w.safetensors")); }, {"weight_order", "list of tensor names"});
+  write(R"(["dense/kernel", 7])");
+  expect_error<IOError>([&] { a.load_weights(dir.file("w.safetensors")); }, {"weight_order", "list of tensor names"});
+  write(R"(["dense/kernel", "dense/kernel", "dense/bias"])");
+  expect_error<IOError>([&] { a.load_weights(dir.file("w.safetensors")); }, {"'dense/kernel' twice"});
+  write(R"(["dense/kernel", "dense/gone"])");
+  expect_error<IOError>([&] { a.load_weights(dir.file("w.safetensors")); }, {"'dense/gone' is missing"});
+  write(R"(["dense/kernel"])");  // a tensor of the file left out of the order
+  expect_error<IOError>([&] { a.load_weights(dir.file("w.safetensors")); }, {"weight_order leaves out", "'dense/bias'"});
+  write("not json");
+  expect_error<IOError>([&] { a.load_weights(dir.file("w.safetensors")); }, {"weight_order"});
+  const auto after = a.get_weights();
+  for (size_t i = 0; i < before.size(); ++i) expect_bit_equal(after[i], before[i], "unchanged");
 }

@@ -157,6 +157,19 @@ struct PredictOptions {
   int verbose = 0;
 };
 
+// Example: model.load_weights("w.safetensors", {.by_name = true})
+struct LoadWeightsOptions {
+  // Match layers by name instead of by order (Keras's by_name): a layer of
+  // the model takes the weights of the file's layer of the same name, and
+  // layers that only one side has are skipped (fine-tuning, transfer
+  // learning); no matching layer at all is an error. Default: false (by
+  // order, Keras's default).
+  bool by_name = false;
+  // With by_name: skip a layer whose weights differ in number or shape
+  // instead of throwing (Keras's skip_mismatch). Default: false.
+  bool skip_mismatch = false;
+};
+
 class Model {
  public:
   // A model from its input and output tensors. Throws ValueError when an
@@ -266,11 +279,17 @@ class Model {
   // Writes only the weights (named "<layer>/<weight>") to a .safetensors
   // file, atomically. Throws ValueError / IOError as save().
   void save_weights(const std::string& path) const;
-  // Sets every weight from a file written by save() or save_weights(),
-  // matching by name; the model is unchanged when it throws. Throws IOError
-  // for an unreadable or malformed file, a missing weight or a tensor that
-  // is no weight of the model, ShapeError when a shape differs.
-  void load_weights(const std::string& path);
+  // Sets every weight from a file written by save() or save_weights(); the
+  // model is unchanged when it throws. As Keras's load_weights, layers are
+  // matched by their order (the i-th layer with weights in the file gives
+  // the i-th layer with weights of the model its weights, whatever their
+  // names), or by layer name with {.by_name = true} (see
+  // LoadWeightsOptions). Files written before the order was kept are
+  // matched by name, every weight required. Throws IOError for an
+  // unreadable or malformed file; ValueError when the layer or weight
+  // counts differ (naming both sides' layers) or, by name, no layer
+  // matches; ShapeError when a shape differs (naming both weights).
+  void load_weights(const std::string& path, const LoadWeightsOptions& options = {});
 
   // Set by callbacks to end fit() after the current batch.
   bool stop_training = false;
