@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 
 #include "seqnet/error.hpp"
@@ -221,6 +222,49 @@ std::shared_ptr<Loss> make_loss(std::string_view name) {
   throw ValueError(fmt::format("unknown loss '{}'; expected one of 'categorical_crossentropy', "
                                "'sparse_categorical_crossentropy', 'binary_crossentropy', 'mse', 'mae', 'huber'",
                                name));
+}
+
+
+// ---------------------------------------------------------------- Keras configs
+
+namespace {
+
+// The "config" object of {"class_name", "config"} (empty when absent).
+const nlohmann::json& config_object(const nlohmann::json& cc, const std::string& what) {
+  static const nlohmann::json kEmpty = nlohmann::json::object();
+  if (!cc.contains("config") || cc["config"].is_null()) return kEmpty;
+  if (!cc["config"].is_object()) throw ValueError(fmt::format("{}: `config` must be an object", what));
+  return cc["config"];
+}
+
+}  // namespace
+
+// The reverse of Loss::get_config (and of the names make_loss takes).
+std::shared_ptr<Loss> loss_from_config(const nlohmann::json& j) {
+  if (j.is_string()) return make_loss(j.get<std::string>());
+  if (!j.is_object() || !j.contains("class_name") || !j["class_name"].is_string()) {
+    throw ValueError("loss config: expected a loss name or {\"class_name\": ..., \"config\": {...}}");
+  }
+  const std::string cls = j["class_name"].get<std::string>();
+  const std::string what = fmt::format("{} loss config", cls.substr(0, 64));
+  const ConfigReader r(config_object(j, what), what);
+  r.expect("from_logits", false, "seqnet's losses take probabilities");
+  r.expect("label_smoothing", 0, "seqnet's losses have no label smoothing");
+  r.expect("axis", -1, "seqnet's losses reduce the last axis");
+  r.expect_null("ignore_class", "seqnet's sparse loss ignores no class");
+  if (r.has("reduction")) {
+    const std::string red = r.get_string("reduction");
+    if (red != "auto" && red != "sum_over_batch_size") {
+      throw ValueError(fmt::format("{}: reduction '{}' is not supported (seqnet averages)", what, red));
+    }
+  }
+  if (cls == "Huber") return Huber(r.get_float("delta", 1.0f, 0.0, FLT_MAX));
+  if (cls == "CategoricalCrossentropy") return CategoricalCrossentropy();
+  if (cls == "SparseCategoricalCrossentropy") return SparseCategoricalCrossentropy();
+  if (cls == "BinaryCrossentropy") return BinaryCrossentropy();
+  if (cls == "MeanSquaredError") return MeanSquaredError();
+  if (cls == "MeanAbsoluteError") return MeanAbsoluteError();
+  throw ValueError(fmt::format("loss config: unknown loss class '{}'", cls.substr(0, 64)));
 }
 
 }  // namespace seqnet

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cfloat>
 #include <cmath>
 
 #include "seqnet/error.hpp"
@@ -323,6 +324,94 @@ std::shared_ptr<Optimizer> make_optimizer(std::string_view name) {
   if (n == "adam") return Adam();
   if (n == "adagrad") return Adagrad();
   throw ValueError(fmt::format("unknown optimizer '{}'; expected one of 'sgd', 'rmsprop', 'adam', 'adagrad'", name));
+}
+
+
+// ---------------------------------------------------------------- Keras configs
+
+namespace {
+
+// The "config" object of {"class_name", "config"} (empty when absent).
+const nlohmann::json& config_object(const nlohmann::json& cc, const std::string& what) {
+  static const nlohmann::json kEmpty = nlohmann::json::object();
+  if (!cc.contains("config") || cc["config"].is_null()) return kEmpty;
+  if (!cc["config"].is_object()) throw ValueError(fmt::format("{}: `config` must be an object", what));
+  return cc["config"];
+}
+
+}  // namespace
+
+namespace {
+
+// An optional clipping value: null / absent / 0 mean "not set".
+float clip_value_from(const ConfigReader& r, const char* key) { return r.get_float(key, 0.0f, 0.0, FLT_MAX); }
+
+}  // namespace
+
+// The reverse of Optimizer::get_config (with name()).
+std::shared_ptr<Optimizer> optimizer_from_config(const nlohmann::json& cc) {
+  if (!cc.is_object() || !cc.contains("class_name") || !cc["class_name"].is_string()) {
+    throw ValueError("optimizer config: expected {\"class_name\": ..., \"config\": {...}}");
+  }
+  std::string cls = cc["class_name"].get<std::string>();
+  if (auto p = cls.rfind('>'); p != std::string::npos) cls = cls.substr(p + 1);  // "Custom>Adam"
+  const std::string what = fmt::format("{} optimizer config", cls.substr(0, 64));
+  const ConfigReader r(config_object(cc, what), what);
+  if (r.has("learning_rate") && r.json().at("learning_rate").is_object()) {
+    throw ValueError(fmt::format("{}: learning-rate schedules are not supported", what));
+  }
+  r.expect("decay", 0, "seqnet's optimizers have no learning-rate decay");
+  r.expect("weight_decay", 0, "seqnet's optimizers have no weight decay");
+  r.expect("use_ema", false, "seqnet's optimizers keep no moving average of the weights");
+  const char* lr_key = r.has("learning_rate") ? "learning_rate" : "lr";
+  std::string c = cls;
+  std::transform(c.begin(), c.end(), c.begin(), [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  if (c == "sgd") {
+    SGDOptions o;
+    o.learning_rate = r.get_float(lr_key, o.learning_rate, 0.0, FLT_MAX);
+    o.momentum = r.get_float("momentum", 0.0f, 0.0, 1.0);
+    o.nesterov = r.get_bool("nesterov", false);
+    o.clipnorm = clip_value_from(r, "clipnorm");
+    o.clipvalue = clip_value_from(r, "clipvalue");
+    o.global_clipnorm = clip_value_from(r, "global_clipnorm");
+    return SGD(o);
+  }
+  if (c == "rmsprop") {
+    RMSpropOptions o;
+    o.learning_rate = r.get_float(lr_key, o.learning_rate, 0.0, FLT_MAX);
+    o.rho = r.get_float("rho", o.rho, 0.0, 1.0);
+    o.momentum = r.get_float("momentum", 0.0f, 0.0, 1.0);
+    o.epsilon = r.get_float("epsilon", o.epsilon, 0.0, FLT_MAX);
+    o.centered = r.get_bool("centered", false);
+    o.clipnorm = clip_value_from(r, "clipnorm");
+    o.clipvalue = clip_value_from(r, "clipvalue");
+    o.global_clipnorm = clip_value_from(r, "global_clipnorm");
+    return RMSprop(o);
+  }
+  if (c == "adam") {
+    AdamOptions o;
+    o.learning_rate = r.get_float(lr_key, o.learning_rate, 0.0, FLT_MAX);
+    o.beta_1 = r.get_float("beta_1", o.beta_1, 0.0, 1.0);
+    o.beta_2 = r.get_float("beta_2", o.beta_2, 0.0, 1.0);
+    o.epsilon = r.get_float("epsilon", o.epsilon, 0.0, FLT_MAX);
+    o.amsgrad = r.get_bool("amsgrad", false);
+    o.clipnorm = clip_value_from(r, "clipnorm");
+    o.clipvalue = clip_value_from(r, "clipvalue");
+    o.global_clipnorm = clip_value_from(r, "global_clipnorm");
+    return Adam(o);
+  }
+  if (c == "adagrad") {
+    AdagradOptions o;
+    o.learning_rate = r.get_float(lr_key, o.learning_rate, 0.0, FLT_MAX);
+    o.initial_accumulator_value = r.get_float("initial_accumulator_value", o.initial_accumulator_value, 0.0, FLT_MAX);
+    o.epsilon = r.get_float("epsilon", o.epsilon, 0.0, FLT_MAX);
+    o.clipnorm = clip_value_from(r, "clipnorm");
+    o.clipvalue = clip_value_from(r, "clipvalue");
+    o.global_clipnorm = clip_value_from(r, "global_clipnorm");
+    return Adagrad(o);
+  }
+  throw ValueError(fmt::format("optimizer config: unknown optimizer '{}'; expected SGD, RMSprop, Adam or Adagrad",
+                               cls.substr(0, 64)));
 }
 
 }  // namespace seqnet

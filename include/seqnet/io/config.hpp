@@ -81,11 +81,7 @@ nlohmann::json training_config(const Model& model);
 // from_logits, label smoothing).
 void compile_from_training_config(Model& model, const nlohmann::json& config);
 
-// An optimizer from {"class_name": "Adam", "config": {...}} (Keras 2.11+ and
-// legacy keys: "lr", "decay" = 0). Throws ValueError as above.
-std::shared_ptr<Optimizer> optimizer_from_config(const nlohmann::json& class_and_config);
-// A loss from a name or {"class_name": ..., "config": ...}. Throws
-// ValueError for an unknown loss or options that change the math.
-std::shared_ptr<Loss> loss_from_config(const nlohmann::json& config);
+// optimizer_from_config and loss_from_config are declared beside the
+// classes they make, in train/optimizers.hpp and train/losses.hpp.
 
 }  // namespace seqnet

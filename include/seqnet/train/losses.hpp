@@ -54,6 +54,11 @@ class Loss {
 // sparse_categorical_crossentropy, binary_crossentropy). Throws ValueError
 // listing the valid names.
 std::shared_ptr<Loss> make_loss(std::string_view name);
+// A loss from a Keras name or config {"class_name": ..., "config": ...}: the
+// reverse of get_config(). Throws ValueError for an unknown loss or options
+// that change the math (from_logits, label smoothing, another reduction).
+// Include <nlohmann/json.hpp> to call it.
+std::shared_ptr<Loss> loss_from_config(const nlohmann::json& config);
 
 std::shared_ptr<Loss> CategoricalCrossentropy();
 std::shared_ptr<Loss> SparseCategoricalCrossentropy();

@@ -142,5 +142,11 @@ std::shared_ptr<Optimizer> Adagrad(const AdagradOptions& options = {});
 // By Keras name ("sgd", "rmsprop", "adam", "adagrad", case-insensitive) with
 // default options. Throws ValueError listing the valid names.
 std::shared_ptr<Optimizer> make_optimizer(std::string_view name);
+// An optimizer from its Keras config {"class_name": "Adam", "config":
+// {...}} (Keras 2.11+ and legacy keys: "lr", "decay" = 0): the reverse of
+// name() and get_config(). Throws ValueError for an unknown optimizer or
+// options that change the math and that seqnet lacks (learning-rate
+// schedules, weight decay, EMA). Include <nlohmann/json.hpp> to call it.
+std::shared_ptr<Optimizer> optimizer_from_config(const nlohmann::json& class_and_config);
 
 }  // namespace seqnet
