@@ -64,7 +64,7 @@ void GRU::step_forward(RecurrentCache& c, int64_t s) {
   const float* U = recurrent_kernel_->value.data();
   if (options_.reset_after) {
     ops::gemm(false, false, B, GH, H, 1.0f, c.h_operand(s), H, U, GH, 0.0f, c.Rec.data(), GH);
-    ops::GruStepForward a;
+    ops::GRUStepForward a;
     a.B = B;
     a.H = H;
     a.act = act_;
@@ -85,7 +85,7 @@ void GRU::step_forward(RecurrentCache& c, int64_t s) {
   }
   // reset_after = false: x[:, :2H] += h' U_zr; stage 1; x[:, 2H:] += (r h') U_h; stage 2.
   ops::gemm(false, false, B, 2 * H, H, 1.0f, c.h_operand(s), H, U, GH, 1.0f, x, GH);
-  ops::GruV1StepForward a;
+  ops::GRUV1StepForward a;
   a.B = B;
   a.H = H;
   a.act = act_;
@@ -109,7 +109,7 @@ void GRU::step_backward(RecurrentCache& c, int64_t s, const float* dout, int64_t
   const int64_t B = c.B, H = c.H, BH = B * H, GH = 3 * H;
   float* dx = c.dZ.data() + s * B * GH;
   if (options_.reset_after) {
-    ops::GruStepBackward a;
+    ops::GRUStepBackward a;
     a.B = B;
     a.H = H;
     a.act = act_;
@@ -128,7 +128,7 @@ void GRU::step_backward(RecurrentCache& c, int64_t s, const float* dout, int64_t
     return;
   }
   const float* U = recurrent_kernel_->value.data();
-  ops::GruV1StepBackward a;
+  ops::GRUV1StepBackward a;
   a.B = B;
   a.H = H;
   a.act = act_;

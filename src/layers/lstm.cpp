@@ -60,7 +60,7 @@ void LSTM::step_forward(RecurrentCache& c, int64_t s) {
   float* z = c.Z.data() + s * B * 4 * H;  // (B, 4H)
   // z += h' . U
   ops::gemm(false, false, B, 4 * H, H, 1.0f, c.h_operand(s), H, recurrent_kernel_->value.data(), 4 * H, 1.0f, z, 4 * H);
-  ops::LstmStepForward a;
+  ops::LSTMStepForward a;
   a.B = B;
   a.H = H;
   a.act = act_;
@@ -81,7 +81,7 @@ void LSTM::step_forward(RecurrentCache& c, int64_t s) {
 
 void LSTM::step_backward(RecurrentCache& c, int64_t s, const float* dout, int64_t dout_ld) {
   const int64_t B = c.B, H = c.H, BH = B * H;
-  ops::LstmStepBackward a;
+  ops::LSTMStepBackward a;
   a.B = B;
   a.H = H;
   a.act = act_;

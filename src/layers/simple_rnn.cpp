@@ -34,7 +34,7 @@ void SimpleRNN::step_forward(RecurrentCache& c, int64_t s) {
   const int64_t B = c.B, H = c.H, BH = B * H;
   float* z = c.Z.data() + s * BH;
   ops::gemm(false, false, B, H, H, 1.0f, c.h_operand(s), H, recurrent_kernel_->value.data(), H, 1.0f, z, H);
-  ops::RnnStepForward a;
+  ops::RNNStepForward a;
   a.B = B;
   a.H = H;
   a.act = act_;
@@ -51,7 +51,7 @@ void SimpleRNN::step_forward(RecurrentCache& c, int64_t s) {
 
 void SimpleRNN::step_backward(RecurrentCache& c, int64_t s, const float* dout, int64_t dout_ld) {
   const int64_t B = c.B, H = c.H, BH = B * H;
-  ops::RnnStepBackward a;
+  ops::RNNStepBackward a;
   a.B = B;
   a.H = H;
   a.act = act_;

@@ -78,7 +78,7 @@ void gru_backward_row(int64_t H, float* __restrict dh, float* __restrict dx, flo
 
 }  // namespace
 
-void lstm_step_forward(const LstmStepForward& a) {
+void lstm_step_forward(const LSTMStepForward& a) {
   const int64_t H = a.H;
   if (a.mask == nullptr) {
     // Whole-block passes: gate activations over all rows, then the cell.
@@ -128,7 +128,7 @@ void lstm_step_forward(const LstmStepForward& a) {
   }
 }
 
-void lstm_step_backward(const LstmStepBackward& a) {
+void lstm_step_backward(const LSTMStepBackward& a) {
   const int64_t H = a.H;
   for (int64_t b = 0; b < a.B; ++b) {
     float* dh = a.dh + b * H;
@@ -181,7 +181,7 @@ void lstm_step_backward(const LstmStepBackward& a) {
   }
 }
 
-void gru_step_forward(const GruStepForward& a) {
+void gru_step_forward(const GRUStepForward& a) {
   const int64_t H = a.H;
   if (a.mask == nullptr) {
     const int64_t B = a.B, G = 3 * H;
@@ -243,7 +243,7 @@ void gru_step_forward(const GruStepForward& a) {
   }
 }
 
-void gru_step_backward(const GruStepBackward& a) {
+void gru_step_backward(const GRUStepBackward& a) {
   const int64_t H = a.H;
   for (int64_t b = 0; b < a.B; ++b) {
     float* dh = a.dh + b * H;
@@ -289,7 +289,7 @@ void gru_step_backward(const GruStepBackward& a) {
   }
 }
 
-void gru_v1_step_forward_stage1(const GruV1StepForward& a) {
+void gru_v1_step_forward_stage1(const GRUV1StepForward& a) {
   const int64_t H = a.H;
   for (int64_t b = 0; b < a.B; ++b) {
     float* rh = a.rh + b * H;
@@ -305,7 +305,7 @@ void gru_v1_step_forward_stage1(const GruV1StepForward& a) {
   }
 }
 
-void gru_v1_step_forward_stage2(const GruV1StepForward& a) {
+void gru_v1_step_forward_stage2(const GRUV1StepForward& a) {
   const int64_t H = a.H;
   for (int64_t b = 0; b < a.B; ++b) {
     const float* hp = a.h_prev + b * H;
@@ -323,7 +323,7 @@ void gru_v1_step_forward_stage2(const GruV1StepForward& a) {
   }
 }
 
-void gru_v1_step_backward_stage1(const GruV1StepBackward& a) {
+void gru_v1_step_backward_stage1(const GRUV1StepBackward& a) {
   const int64_t H = a.H;
   for (int64_t b = 0; b < a.B; ++b) {
     float* dh = a.dh + b * H;
@@ -350,7 +350,7 @@ void gru_v1_step_backward_stage1(const GruV1StepBackward& a) {
   }
 }
 
-void gru_v1_step_backward_stage2(const GruV1StepBackward& a) {
+void gru_v1_step_backward_stage2(const GRUV1StepBackward& a) {
   const int64_t H = a.H;
   for (int64_t b = 0; b < a.B; ++b) {
     float* dr = a.dx + b * 3 * H + H;
@@ -371,7 +371,7 @@ void gru_v1_step_backward_stage2(const GruV1StepBackward& a) {
   }
 }
 
-void rnn_step_forward(const RnnStepForward& a) {
+void rnn_step_forward(const RNNStepForward& a) {
   const int64_t H = a.H;
   if (a.mask == nullptr) {
     activate(a.act, a.z, a.h, a.B * H);
@@ -390,7 +390,7 @@ void rnn_step_forward(const RnnStepForward& a) {
   }
 }
 
-void rnn_step_backward(const RnnStepBackward& a) {
+void rnn_step_backward(const RNNStepBackward& a) {
   const int64_t H = a.H;
   for (int64_t b = 0; b < a.B; ++b) {
     float* dh = a.dh + b * H;

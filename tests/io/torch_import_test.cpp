@@ -42,7 +42,7 @@ void expect_matches_torch(Model& m, const std::string& name, const std::string& 
 
 }  // namespace
 
-TEST(TorchImport, EmbeddingAndTwoLayerLstmMatchPyTorch) {
+TEST(TorchImport, EmbeddingAndTwoLayerLSTMMatchPyTorch) {
   clear_session();
   auto in = Input({7});
   auto h = Embedding(20, 6)(in);
@@ -56,7 +56,7 @@ TEST(TorchImport, EmbeddingAndTwoLayerLstmMatchPyTorch) {
                         {.module = "fc", .layer = "dense"}});
 }
 
-TEST(TorchImport, BidirectionalTwoLayerGruMatchesPyTorch) {
+TEST(TorchImport, BidirectionalTwoLayerGRUMatchesPyTorch) {
   clear_session();
   auto in = Input({6, 4});
   auto h = Bidirectional(GRU(5, {.return_sequences = true}))(in);
@@ -68,7 +68,7 @@ TEST(TorchImport, BidirectionalTwoLayerGruMatchesPyTorch) {
                         io::parse_torch_mapping("head=time_distributed")});
 }
 
-TEST(TorchImport, RnnReluBidirectionalRnnAndNoBiasMatchPyTorch) {
+TEST(TorchImport, ReluRNNBidirectionalRNNAndNoBiasMatchPyTorch) {
   clear_session();
   auto in = Input({5, 3});
   auto h = SimpleRNN(6, {.activation = "relu"})(in);

@@ -3,7 +3,7 @@
 // Every case of the fixture files tests/fixtures/*.json (written by
 // tests/fixtures/generate_torch_fixtures.py, which documents the format and
 // how Keras weights map to torch) is one test, named after the case:
-//   Lstm/Parity.MatchesTorch/lstm_mask_sequences_return_state
+//   LSTM/Parity.MatchesTorch/lstm_mask_sequences_return_state
 // The test builds the seqnet layer with the case's configuration, copies the
 // Keras-layout weights in, runs forward (training mode, with the case's mask
 // and initial states) and backward with the stored projections as output
@@ -222,9 +222,9 @@ TEST_P(Parity, MatchesTorch) {
 
 std::string case_name(const ::testing::TestParamInfo<ParityCase>& info) { return info.param.name; }
 
-INSTANTIATE_TEST_SUITE_P(Lstm, Parity, ::testing::ValuesIn(cases_of("lstm.json")), case_name);
-INSTANTIATE_TEST_SUITE_P(Gru, Parity, ::testing::ValuesIn(cases_of("gru.json")), case_name);
-INSTANTIATE_TEST_SUITE_P(SimpleRnn, Parity, ::testing::ValuesIn(cases_of("simple_rnn.json")), case_name);
+INSTANTIATE_TEST_SUITE_P(LSTM, Parity, ::testing::ValuesIn(cases_of("lstm.json")), case_name);
+INSTANTIATE_TEST_SUITE_P(GRU, Parity, ::testing::ValuesIn(cases_of("gru.json")), case_name);
+INSTANTIATE_TEST_SUITE_P(SimpleRNN, Parity, ::testing::ValuesIn(cases_of("simple_rnn.json")), case_name);
 INSTANTIATE_TEST_SUITE_P(Bidirectional, Parity, ::testing::ValuesIn(cases_of("bidirectional.json")), case_name);
 INSTANTIATE_TEST_SUITE_P(Dense, Parity, ::testing::ValuesIn(cases_of("dense.json")), case_name);
 INSTANTIATE_TEST_SUITE_P(TimeDistributed, Parity, ::testing::ValuesIn(cases_of("time_distributed.json")),

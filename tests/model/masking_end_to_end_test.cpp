@@ -120,7 +120,7 @@ std::vector<int64_t> steps_of(int64_t L, int64_t T, bool pre) {
 
 }  // namespace
 
-TEST(MaskingEndToEnd, EmbeddingLstmBidirectionalTimeDistributed) {
+TEST(MaskingEndToEnd, EmbeddingLSTMBidirectionalTimeDistributed) {
   const int64_t V = 7, T = 6;
   const std::vector<int64_t> lengths{6, 3, 1, 4};
   for (bool pre : {false, true}) {
@@ -143,7 +143,7 @@ TEST(MaskingEndToEnd, EmbeddingLstmBidirectionalTimeDistributed) {
   }
 }
 
-TEST(MaskingEndToEnd, MaskingMergeLayersAndSimpleRnn) {
+TEST(MaskingEndToEnd, MaskingMergeLayersAndSimpleRNN) {
   // One-hot rows with all-zero padding -> Masking(0) -> two recurrent
   // branches merged by Add and Concatenate -> TimeDistributed(Dense), mse.
   const int64_t F = 4, T = 5;

@@ -16,7 +16,7 @@ namespace {
 double sig(double x) { return 1.0 / (1.0 + std::exp(-x)); }
 }  // namespace
 
-TEST(RecurrentKernels, LstmStepForward) {
+TEST(RecurrentKernels, LSTMStepForward) {
   const int64_t B = 2, H = 3;
   Tensor z = seqnet::testing::random_tensor({B, 4 * H}, 1, -2, 2);
   const Tensor z0 = z.clone();
@@ -24,7 +24,7 @@ TEST(RecurrentKernels, LstmStepForward) {
   const Tensor rm({B, H}, {2, 0, 2, 0, 2, 2});
   const float mask[] = {1, 0};
   Tensor h({B, H}), c({B, H}), tc({B, H}), hd({B, H});
-  ops::LstmStepForward a;
+  ops::LSTMStepForward a;
   a.B = B;
   a.H = H;
   a.z = z.data();
@@ -51,14 +51,14 @@ TEST(RecurrentKernels, LstmStepForward) {
   }
 }
 
-TEST(RecurrentKernels, GruStepForwardResetAfter) {
+TEST(RecurrentKernels, GRUStepForwardResetAfter) {
   const int64_t B = 1, H = 2;
   Tensor x = seqnet::testing::random_tensor({B, 3 * H}, 4);
   const Tensor x0 = x.clone();
   const Tensor inner = seqnet::testing::random_tensor({B, 3 * H}, 5), rb = seqnet::testing::random_tensor({3 * H}, 6);
   const Tensor hp = seqnet::testing::random_tensor({B, H}, 7);
   Tensor ih({B, H}), h({B, H});
-  ops::GruStepForward a;
+  ops::GRUStepForward a;
   a.B = B;
   a.H = H;
   a.x = x.data();
@@ -76,13 +76,13 @@ TEST(RecurrentKernels, GruStepForwardResetAfter) {
   }
 }
 
-TEST(RecurrentKernels, RnnStepForwardMaskedRow) {
+TEST(RecurrentKernels, RNNStepForwardMaskedRow) {
   const int64_t B = 2, H = 2;
   const Tensor z({B, H}, {0.5f, -1.0f, 3.0f, 4.0f});
   const Tensor hp({B, H}, {0.1f, 0.2f, 0.3f, 0.4f});
   const float mask[] = {1, 0};
   Tensor h({B, H});
-  ops::RnnStepForward a;
+  ops::RNNStepForward a;
   a.B = B;
   a.H = H;
   a.act = ops::Act::Relu;

@@ -27,7 +27,7 @@ namespace seqnet::ops {
 // LSTM, gate order i, f, c (candidate g), o:
 //   i = ra(z_i), f = ra(z_f), g = act(z_g), o = ra(z_o)
 //   c = f * c_prev + i * g;   h = o * act(c)
-struct LstmStepForward {
+struct LSTMStepForward {
   int64_t B = 0, H = 0;
   Act act = Act::Tanh, rec_act = Act::Sigmoid;
   float* z = nullptr;             // (B, 4H) in: pre-activations; out: activated gates
@@ -40,9 +40,9 @@ struct LstmStepForward {
   const float* rec_mask = nullptr;  // (B, H) or null
   float* h_dropped = nullptr;       // (B, H) out when rec_mask: h * rec_mask
 };
-void lstm_step_forward(const LstmStepForward& a);
+void lstm_step_forward(const LSTMStepForward& a);
 
-struct LstmStepBackward {
+struct LSTMStepBackward {
   int64_t B = 0, H = 0;
   Act act = Act::Tanh, rec_act = Act::Sigmoid;
   const float* z = nullptr;       // (B, 4H) activated gates
@@ -55,13 +55,13 @@ struct LstmStepBackward {
   float* dc = nullptr;  // (B, H) in/out
   float* dz = nullptr;  // (B, 4H) out: pre-activation gradients
 };
-void lstm_step_backward(const LstmStepBackward& a);
+void lstm_step_backward(const LSTMStepBackward& a);
 
 // GRU with reset_after = true (Keras 2 default, PyTorch's GRU), gates z, r, h:
 //   inner = h_prev' . U + b_rec   (h_prev' = h_prev * rec_mask)
 //   z = ra(x_z + inner_z), r = ra(x_r + inner_r), hh = act(x_h + r * inner_h)
 //   h = z * h_prev + (1 - z) * hh
-struct GruStepForward {
+struct GRUStepForward {
   int64_t B = 0, H = 0;
   Act act = Act::Tanh, rec_act = Act::Sigmoid;
   float* x = nullptr;             // (B, 3H) in: input projections; out: activated z, r, hh
@@ -74,9 +74,9 @@ struct GruStepForward {
   const float* rec_mask = nullptr;
   float* h_dropped = nullptr;
 };
-void gru_step_forward(const GruStepForward& a);
+void gru_step_forward(const GRUStepForward& a);
 
-struct GruStepBackward {
+struct GRUStepBackward {
   int64_t B = 0, H = 0;
   Act act = Act::Tanh, rec_act = Act::Sigmoid;
   const float* x = nullptr;        // (B, 3H) activated z, r, hh
@@ -89,7 +89,7 @@ struct GruStepBackward {
   float* dx = nullptr;       // (B, 3H) out: gradient of the input-side pre-activations
   float* dinner = nullptr;   // (B, 3H) out: gradient of inner (the recurrent GEMM output)
 };
-void gru_step_backward(const GruStepBackward& a);
+void gru_step_backward(const GRUStepBackward& a);
 
 // GRU with reset_after = false (original Cho et al.; Keras reset_after=False):
 //   z = ra(x_z + h' U_z), r = ra(x_r + h' U_r)
@@ -97,7 +97,7 @@ void gru_step_backward(const GruStepBackward& a);
 // Stage 1 runs after the GEMM h' . U_zr (added into x[:, :2H]): activates
 // z and r and writes rh = r * h'. Stage 2 runs after the GEMM rh . U_h
 // (added into x[:, 2H:]): activates hh and writes h.
-struct GruV1StepForward {
+struct GRUV1StepForward {
   int64_t B = 0, H = 0;
   Act act = Act::Tanh, rec_act = Act::Sigmoid;
   float* x = nullptr;              // (B, 3H)
@@ -109,10 +109,10 @@ struct GruV1StepForward {
   const float* rec_mask = nullptr;
   float* h_dropped = nullptr;
 };
-void gru_v1_step_forward_stage1(const GruV1StepForward& a);
-void gru_v1_step_forward_stage2(const GruV1StepForward& a);
+void gru_v1_step_forward_stage1(const GRUV1StepForward& a);
+void gru_v1_step_forward_stage2(const GRUV1StepForward& a);
 
-struct GruV1StepBackward {
+struct GRUV1StepBackward {
   int64_t B = 0, H = 0;
   Act act = Act::Tanh, rec_act = Act::Sigmoid;
   const float* x = nullptr;          // (B, 3H) activated z, r, hh
@@ -127,12 +127,12 @@ struct GruV1StepBackward {
   float* dh_operand = nullptr;  // (B, H) stage 2 out: gradient of h' from the rh path
 };
 // Stage 1: dz, dhh -> dx[:, 0] and dx[:, 2H:]; dh <- z * dh_total.
-void gru_v1_step_backward_stage1(const GruV1StepBackward& a);
+void gru_v1_step_backward_stage1(const GRUV1StepBackward& a);
 // Stage 2 (after drh = dx_h . U_h^T): dr -> dx[:, H:2H]; dh_operand = drh * r.
-void gru_v1_step_backward_stage2(const GruV1StepBackward& a);
+void gru_v1_step_backward_stage2(const GRUV1StepBackward& a);
 
 // SimpleRNN: h = act(z), z = x W + b + h' U.
-struct RnnStepForward {
+struct RNNStepForward {
   int64_t B = 0, H = 0;
   Act act = Act::Tanh;
   const float* z = nullptr;       // (B, H) pre-activations
@@ -142,9 +142,9 @@ struct RnnStepForward {
   const float* rec_mask = nullptr;
   float* h_dropped = nullptr;
 };
-void rnn_step_forward(const RnnStepForward& a);
+void rnn_step_forward(const RNNStepForward& a);
 
-struct RnnStepBackward {
+struct RNNStepBackward {
   int64_t B = 0, H = 0;
   Act act = Act::Tanh;
   const float* h = nullptr;  // (B, H) this step's output
@@ -154,6 +154,6 @@ struct RnnStepBackward {
   float* dh = nullptr;  // (B, H) in/out
   float* dz = nullptr;  // (B, H) out
 };
-void rnn_step_backward(const RnnStepBackward& a);
+void rnn_step_backward(const RNNStepBackward& a);
 
 }  // namespace seqnet::ops
