@@ -59,6 +59,9 @@ float half_to_float(uint16_t h) {
 }  // namespace
 
 void convert_to_float(const ElemType& t, const unsigned char* src, int64_t n, float* dst, std::string_view context) {
+  // Nothing to convert; a zero-size array may come with null pointers
+  // (memcpy with a null pointer is undefined even for 0 bytes).
+  if (n <= 0) return;
   const int sz = t.size;
   switch (t.kind) {
     case ElemKind::Float:

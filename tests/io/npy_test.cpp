@@ -141,3 +141,25 @@ TEST(Npy, NumPyReadsWhatSeqnetWrites) {
   write_file_atomic(dir.file("check.py"), script);
   EXPECT_EQ(std::system(("/usr/bin/python3 " + dir.file("check.py") + " " + dir.path().string()).c_str()), 0);
 }
+
+TEST(Npy, ZeroSizeArraysInEitherOrderAreEmptyTensors) {
+  // A zero-size array has no data bytes; converting it once called memcpy
+  // with a null pointer (undefined behaviour, found by the fuzzer).
+  for (const char* order : {"True", "False"}) {
+    for (const char* shape : {"(0, 3)", "(4, 0)", "(0,)"}) {
+      std::string header = std::string("{'descr': '<f4', 'fortran_order': ") + order + ", 'shape': " + shape + ", }";
+      while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+      header += '\n';
+      std::string bytes = "\x93NUMPY";
+      bytes += '\x01';
+      bytes += '\x00';
+      bytes += static_cast<char>(header.size() & 0xff);
+      bytes += static_cast<char>(header.size() >> 8);
+      bytes += header;
+      SCOPED_TRACE(header);
+      const Tensor t = parse_npy(bytes);
+      EXPECT_EQ(t.size(), 0);
+      EXPECT_EQ(t.rank(), std::string(shape) == "(0,)" ? 1 : 2);
+    }
+  }
+}
