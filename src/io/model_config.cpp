@@ -47,9 +47,11 @@ json layer_entry_config(Layer& l) {
 
 // ---------------------------------------------------------------- to config
 
-json model_to_config(const Model& model) {
+namespace {
+
+// Checks that `model` is built and that its inputs are Input() tensors.
+void check_model_inputs(const Model& model) {
   const auto& inputs = model.inputs();
-  const auto& nodes = model.nodes();
   if (model.outputs().empty()) {
     throw ValueError(fmt::format("Model \"{}\": the model is not built yet; give it an Input (or fit it) before "
                                  "serializing",
@@ -62,7 +64,11 @@ json model_to_config(const Model& model) {
                                    model.name(), i, inputs[i].describe()));
     }
   }
-  const auto layers = model.unique_layers(true);
+}
+
+// Checks that each of `layers` has a name that can name weights, and that
+// no two share one.
+void check_layer_names(const Model& model, const std::vector<std::shared_ptr<Layer>>& layers) {
   std::set<std::string> names;
   for (const auto& l : layers) {
     check_layer_name(*l);
@@ -72,61 +78,101 @@ json model_to_config(const Model& model) {
                                    model.name(), l->name()));
     }
   }
+}
+
+// The config of Sequential `model`: its InputLayer, then its other layers
+// (each used once) in order.
+json sequential_config(const Model& model, const std::vector<std::shared_ptr<Layer>>& layers) {
+  const auto& nodes = model.nodes();
+  const auto calls = std::count_if(nodes.begin(), nodes.end(), [](const auto& n) { return !n->is_input; });
+  if (static_cast<size_t>(calls) + 1 != layers.size()) {
+    throw ValueError(fmt::format("Sequential \"{}\": a layer is used twice; use the functional API to share "
+                                 "layers",
+                                 model.name()));
+  }
+  json list = json::array();
+  list.push_back(layer_to_keras(*model.inputs()[0].node()->layer));
+  for (const auto& l : layers) {
+    if (l->class_name() == "InputLayer") continue;
+    list.push_back({{"class_name", l->class_name()}, {"config", layer_entry_config(*l)}});
+  }
+  return {{"name", model.name()}, {"layers", list}};
+}
+
+// The calls of each layer of a model in node_index order, and each call's
+// number among them: Keras renumbers each layer's calls among those inside
+// the model.
+struct CallNumbers {
+  std::map<const GraphNode*, int> new_index;
+  std::map<const Layer*, std::vector<const GraphNode*>> calls;
+};
+
+CallNumbers number_calls(const Model& model) {
+  CallNumbers out;
+  for (const auto& n : model.nodes()) out.calls[n->layer.get()].push_back(n.get());
+  for (auto& [layer, ns] : out.calls) {
+    std::sort(ns.begin(), ns.end(), [](const GraphNode* a, const GraphNode* b) { return a->node_index < b->node_index; });
+    for (size_t k = 0; k < ns.size(); ++k) out.new_index[ns[k]] = static_cast<int>(k);
+  }
+  return out;
+}
+
+// A reference to tensor `t`: [layer name, call number, output index].
+json tensor_ref(const SymbolicTensor& t, const CallNumbers& numbers) {
+  return json::array({t.node()->layer->name(), numbers.new_index.at(t.node().get()), t.index()});
+}
+
+// The entry of layer `l` in a functional config: class name, config, name
+// and the tensor references of each of its calls.
+json functional_layer_entry(const std::shared_ptr<Layer>& l, CallNumbers& numbers) {
+  json entry;
+  entry["class_name"] = l->class_name();
+  entry["config"] = l->class_name() == "InputLayer" ? l->get_config() : layer_entry_config(*l);
+  entry["name"] = l->name();
+  json inbound = json::array();
+  for (const GraphNode* n : numbers.calls[l.get()]) {
+    if (n->is_input) continue;
+    json node = json::array();
+    for (const auto& t : n->inputs) {
+      json r = tensor_ref(t, numbers);
+      r.push_back(json::object());
+      node.push_back(r);
+    }
+    inbound.push_back(node);
+  }
+  entry["inbound_nodes"] = inbound;
+  return entry;
+}
+
+// The config of functional `model`: its layers with their calls, and the
+// references of its inputs and outputs.
+json functional_config(const Model& model, const std::vector<std::shared_ptr<Layer>>& layers) {
+  CallNumbers numbers = number_calls(model);
+  json list = json::array();
+  for (const auto& l : layers) list.push_back(functional_layer_entry(l, numbers));
+  json ins = json::array(), outs = json::array();
+  for (const auto& t : model.inputs()) ins.push_back(tensor_ref(t, numbers));
+  for (const auto& t : model.outputs()) outs.push_back(tensor_ref(t, numbers));
+  return {{"name", model.name()}, {"trainable", true}, {"layers", list}, {"input_layers", ins},
+          {"output_layers", outs}};
+}
+
+}  // namespace
+
+json model_to_config(const Model& model) {
+  check_model_inputs(model);
+  const auto layers = model.unique_layers(true);
+  check_layer_names(model, layers);
   json out;
   const bool sequential = dynamic_cast<const Sequential*>(&model) != nullptr;
   if (sequential) {
-    const auto calls = std::count_if(nodes.begin(), nodes.end(), [](const auto& n) { return !n->is_input; });
-    if (static_cast<size_t>(calls) + 1 != layers.size()) {
-      throw ValueError(fmt::format("Sequential \"{}\": a layer is used twice; use the functional API to share "
-                                   "layers",
-                                   model.name()));
-    }
-    json list = json::array();
-    list.push_back(layer_to_keras(*inputs[0].node()->layer));
-    for (const auto& l : layers) {
-      if (l->class_name() == "InputLayer") continue;
-      list.push_back({{"class_name", l->class_name()}, {"config", layer_entry_config(*l)}});
-    }
+    const json config = sequential_config(model, layers);
     out["class_name"] = "Sequential";
-    out["config"] = {{"name", model.name()}, {"layers", list}};
+    out["config"] = config;
   } else {
-    // Keras renumbers each layer's calls among those inside this model.
-    std::map<const GraphNode*, int> new_index;
-    std::map<const Layer*, std::vector<const GraphNode*>> calls;
-    for (const auto& n : nodes) calls[n->layer.get()].push_back(n.get());
-    for (auto& [layer, ns] : calls) {
-      std::sort(ns.begin(), ns.end(), [](const GraphNode* a, const GraphNode* b) { return a->node_index < b->node_index; });
-      for (size_t k = 0; k < ns.size(); ++k) new_index[ns[k]] = static_cast<int>(k);
-    }
-    auto ref = [&](const SymbolicTensor& t) {
-      return json::array({t.node()->layer->name(), new_index.at(t.node().get()), t.index()});
-    };
-    json list = json::array();
-    for (const auto& l : layers) {
-      json entry;
-      entry["class_name"] = l->class_name();
-      entry["config"] = l->class_name() == "InputLayer" ? l->get_config() : layer_entry_config(*l);
-      entry["name"] = l->name();
-      json inbound = json::array();
-      for (const GraphNode* n : calls[l.get()]) {
-        if (n->is_input) continue;
-        json node = json::array();
-        for (const auto& t : n->inputs) {
-          json r = ref(t);
-          r.push_back(json::object());
-          node.push_back(r);
-        }
-        inbound.push_back(node);
-      }
-      entry["inbound_nodes"] = inbound;
-      list.push_back(entry);
-    }
-    json ins = json::array(), outs = json::array();
-    for (const auto& t : inputs) ins.push_back(ref(t));
-    for (const auto& t : model.outputs()) outs.push_back(ref(t));
+    const json config = functional_config(model, layers);
     out["class_name"] = "Functional";
-    out["config"] = {{"name", model.name()}, {"trainable", true}, {"layers", list}, {"input_layers", ins},
-                     {"output_layers", outs}};
+    out["config"] = config;
   }
   out["keras_version"] = "2.13.1";
   out["backend"] = "seqnet";
