@@ -52,6 +52,143 @@ void add_bias(float* y, const Param& b, int64_t rows) {
   ops::add_row_vector(y, rows, n, n, b.value.data());
 }
 
+// The weights of one affine map of the step's inputs:
+// pre = y W + h U + ctx C + b, with h = s (or r * s for the proposal).
+struct StepWeights {
+  Param *W, *U, *C, *b;
+};
+
+// All weights, by their role in the equations (see the header).
+struct DecoderWeights {
+  Param *V_a, *W_a, *U_a, *b_a;
+  StepWeights r, z, p, o;
+  Param* W_s;
+};
+
+// out (B, N) = y (B, O) W (O, N) + h (B, U) U (U, N) + ctx (B, I) C (I, N) + b (N).
+void step_affine(const float* y, const float* h, const float* ctx, const StepWeights& w, float* out, int64_t B,
+                 int64_t N, int64_t O, int64_t U, int64_t I) {
+  mm(y, w.W->value.data(), out, B, N, O, 0.0f);
+  mm(h, w.U->value.data(), out, B, N, U, 1.0f);
+  mm(ctx, w.C->value.data(), out, B, N, I, 1.0f);
+  add_bias(out, *w.b, B);
+}
+
+// ---- forward
+
+// Records the sizes and the mask (B, T) of a call, and sizes its buffers.
+void prepare_forward(AttentionCache& c, int64_t B, int64_t T, int64_t I, int64_t U, int64_t O, const Tensor& mask) {
+  c.B = B;
+  c.T = T;
+  c.I = I;
+  c.U = U;
+  c.O = O;
+  c.has_mask = !mask.empty();
+  if (c.has_mask) c.M = mask;
+  ensure_shape(c.UX, {B, T, U});
+  ensure_shape(c.S, {T + 1, B, U});
+  ensure_shape(c.Y, {T + 1, B, O});
+  ensure_shape(c.TE, {T, B, T, U});
+  ensure_shape(c.A, {T, B, T});
+  ensure_shape(c.C, {T, B, I});
+  ensure_shape(c.R, {T, B, U});
+  ensure_shape(c.Z, {T, B, U});
+  ensure_shape(c.P, {T, B, U});
+  ensure_shape(c.RS, {T, B, U});
+  ensure_shape(c.WS, {B, U});
+}
+
+// What the steps start from, for x (B, T, I): UX = x U_a + b_a (B, T, U),
+// s_0 = tanh(x_0 W_s) (B, U) and y_0 = 0 (B, O).
+void forward_start(AttentionCache& c, const float* x, const DecoderWeights& w) {
+  const int64_t B = c.B, T = c.T, I = c.I, U = c.U, O = c.O;
+  // Precomputed part of the alignment model: x U_a + b_a over all steps.
+  mm(x, w.U_a->value.data(), c.UX.data(), B * T, U, I, 0.0f);
+  add_bias(c.UX.data(), *w.b_a, B * T);
+  // s_0 = tanh(x_0 W_s); y_0 = 0.
+  float* s0 = c.S.data();
+  ops::gemm(false, false, B, U, I, 1.0f, x, T * I, w.W_s->value.data(), U, 0.0f, s0, U);
+  ops::activate(ops::Act::Tanh, s0, s0, B * U);
+  std::fill_n(c.Y.data(), B * O, 0.0f);
+}
+
+// Step t's attention over x (B, T, I) from its input state s (B, U): the
+// tanh energies te (B, T, U), the weights a (B, T) and the context ctx (B, I).
+void attend_forward(AttentionCache& c, const float* x, const DecoderWeights& w, int64_t t) {
+  const int64_t B = c.B, T = c.T, I = c.I, U = c.U;
+  const float* s = c.S.data() + t * B * U;
+  float* te = c.TE.data() + t * B * T * U;
+  float* a = c.A.data() + t * B * T;
+  float* ctx = c.C.data() + t * B * I;
+  const float* Va = w.V_a->value.data();
+  // Alignment: e_j = V_a . tanh(s W_a + UX_j); a = softmax(e) over unmasked j.
+  mm(s, w.W_a->value.data(), c.WS.data(), B, U, U, 0.0f);
+  for (int64_t b = 0; b < B; ++b) {
+    const float* ws = c.WS.data() + b * U;
+    float* ab = a + b * T;
+    float m = -std::numeric_limits<float>::infinity();
+    for (int64_t j = 0; j < T; ++j) {
+      float* tej = te + (b * T + j) * U;
+      const float* ux = c.UX.data() + (b * T + j) * U;
+      for (int64_t k = 0; k < U; ++k) tej[k] = ws[k] + ux[k];
+      ops::activate(ops::Act::Tanh, tej, tej, U);
+      float e = 0;
+      for (int64_t k = 0; k < U; ++k) e += Va[k] * tej[k];
+      const bool keep = !c.has_mask || c.M[b * T + j] != 0.0f;
+      ab[j] = keep ? e : -std::numeric_limits<float>::infinity();
+      m = std::max(m, ab[j]);
+    }
+    float sum = 0;
+    for (int64_t j = 0; j < T; ++j) {
+      ab[j] = std::isinf(m) ? 0.0f : std::exp(ab[j] - m);
+      sum += ab[j];
+    }
+    const float inv = sum > 0 ? 1.0f / sum : 0.0f;
+    float* cb = ctx + b * I;
+    std::fill_n(cb, I, 0.0f);
+    for (int64_t j = 0; j < T; ++j) {
+      ab[j] *= inv;
+      const float* xj = x + (b * T + j) * I;
+      for (int64_t k = 0; k < I; ++k) cb[k] += ab[j] * xj[k];
+    }
+  }
+}
+
+// Step t's recurrence from y, s and ctx: the gates r, z, rs = r * s, the
+// proposal p (each (B, U)) and the next state s_{t+1} (B, U).
+void state_forward(AttentionCache& c, const DecoderWeights& w, ops::Act act, int64_t t) {
+  const int64_t B = c.B, I = c.I, U = c.U, O = c.O;
+  const float* s = c.S.data() + t * B * U;
+  const float* y = c.Y.data() + t * B * O;
+  const float* ctx = c.C.data() + t * B * I;
+  // Gates: r, z from y, s, c.
+  float* r = c.R.data() + t * B * U;
+  float* z = c.Z.data() + t * B * U;
+  float* p = c.P.data() + t * B * U;
+  float* rs = c.RS.data() + t * B * U;
+  step_affine(y, s, ctx, w.r, r, B, U, O, U, I);
+  ops::activate(ops::Act::Sigmoid, r, r, B * U);
+  step_affine(y, s, ctx, w.z, z, B, U, O, U, I);
+  ops::activate(ops::Act::Sigmoid, z, z, B * U);
+  for (int64_t i = 0; i < B * U; ++i) rs[i] = r[i] * s[i];
+  step_affine(y, rs, ctx, w.p, p, B, U, O, U, I);
+  ops::activate(act, p, p, B * U);
+  float* s_next = c.S.data() + (t + 1) * B * U;
+  for (int64_t i = 0; i < B * U; ++i) s_next[i] = (1.0f - z[i]) * s[i] + z[i] * p[i];
+}
+
+// Step t's output y_{t+1} (B, O) = softmax(y W_o + s U_o + c C_o + b_o),
+// with s = s_{t-1}.
+void output_forward(AttentionCache& c, const DecoderWeights& w, int64_t t) {
+  const int64_t B = c.B, I = c.I, U = c.U, O = c.O;
+  const float* s = c.S.data() + t * B * U;
+  const float* y = c.Y.data() + t * B * O;
+  const float* ctx = c.C.data() + t * B * I;
+  float* y_next = c.Y.data() + (t + 1) * B * O;
+  step_affine(y, s, ctx, w.o, y_next, B, O, O, U, I);
+  ops::softmax_rows(y_next, y_next, B, O);
+}
+
 }  // namespace
 
 AttentionDecoder::AttentionDecoder(int64_t units, int64_t output_dim, AttentionDecoderOptions options)
@@ -129,102 +266,14 @@ std::vector<Tensor> AttentionDecoder::forward_impl(const std::vector<Tensor>& in
   }
   auto& c = static_cast<AttentionCache&>(*cache);
   const int64_t B = x.dim(0), T = x.dim(1), I = x.dim(2), U = units_, O = output_dim_;
-  c.B = B;
-  c.T = T;
-  c.I = I;
-  c.U = U;
-  c.O = O;
-  c.has_mask = !args.mask.empty();
-  if (c.has_mask) c.M = args.mask;
-  ensure_shape(c.UX, {B, T, U});
-  ensure_shape(c.S, {T + 1, B, U});
-  ensure_shape(c.Y, {T + 1, B, O});
-  ensure_shape(c.TE, {T, B, T, U});
-  ensure_shape(c.A, {T, B, T});
-  ensure_shape(c.C, {T, B, I});
-  ensure_shape(c.R, {T, B, U});
-  ensure_shape(c.Z, {T, B, U});
-  ensure_shape(c.P, {T, B, U});
-  ensure_shape(c.RS, {T, B, U});
-  ensure_shape(c.WS, {B, U});
-
-  // Precomputed part of the alignment model: x U_a + b_a over all steps.
-  mm(x.data(), U_a_->value.data(), c.UX.data(), B * T, U, I, 0.0f);
-  add_bias(c.UX.data(), *b_a_, B * T);
-  // s_0 = tanh(x_0 W_s); y_0 = 0.
-  float* s0 = c.S.data();
-  ops::gemm(false, false, B, U, I, 1.0f, x.data(), T * I, W_s_->value.data(), U, 0.0f, s0, U);
-  ops::activate(ops::Act::Tanh, s0, s0, B * U);
-  std::fill_n(c.Y.data(), B * O, 0.0f);
-
-  const float* Va = V_a_->value.data();
+  prepare_forward(c, B, T, I, U, O, args.mask);
+  const DecoderWeights w{V_a_, W_a_, U_a_, b_a_, {W_r_, U_r_, C_r_, b_r_}, {W_z_, U_z_, C_z_, b_z_},
+                         {W_p_, U_p_, C_p_, b_p_}, {W_o_, U_o_, C_o_, b_o_}, W_s_};
+  forward_start(c, x.data(), w);
   for (int64_t t = 0; t < T; ++t) {
-    const float* s = c.S.data() + t * B * U;
-    const float* y = c.Y.data() + t * B * O;
-    float* te = c.TE.data() + t * B * T * U;
-    float* a = c.A.data() + t * B * T;
-    float* ctx = c.C.data() + t * B * I;
-    // Alignment: e_j = V_a . tanh(s W_a + UX_j); a = softmax(e) over unmasked j.
-    mm(s, W_a_->value.data(), c.WS.data(), B, U, U, 0.0f);
-    for (int64_t b = 0; b < B; ++b) {
-      const float* ws = c.WS.data() + b * U;
-      float* ab = a + b * T;
-      float m = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j < T; ++j) {
-        float* tej = te + (b * T + j) * U;
-        const float* ux = c.UX.data() + (b * T + j) * U;
-        for (int64_t k = 0; k < U; ++k) tej[k] = ws[k] + ux[k];
-        ops::activate(ops::Act::Tanh, tej, tej, U);
-        float e = 0;
-        for (int64_t k = 0; k < U; ++k) e += Va[k] * tej[k];
-        const bool keep = !c.has_mask || c.M[b * T + j] != 0.0f;
-        ab[j] = keep ? e : -std::numeric_limits<float>::infinity();
-        m = std::max(m, ab[j]);
-      }
-      float sum = 0;
-      for (int64_t j = 0; j < T; ++j) {
-        ab[j] = std::isinf(m) ? 0.0f : std::exp(ab[j] - m);
-        sum += ab[j];
-      }
-      const float inv = sum > 0 ? 1.0f / sum : 0.0f;
-      float* cb = ctx + b * I;
-      std::fill_n(cb, I, 0.0f);
-      for (int64_t j = 0; j < T; ++j) {
-        ab[j] *= inv;
-        const float* xj = x.data() + (b * T + j) * I;
-        for (int64_t k = 0; k < I; ++k) cb[k] += ab[j] * xj[k];
-      }
-    }
-    // Gates: r, z from y, s, c.
-    float* r = c.R.data() + t * B * U;
-    float* z = c.Z.data() + t * B * U;
-    float* p = c.P.data() + t * B * U;
-    float* rs = c.RS.data() + t * B * U;
-    mm(y, W_r_->value.data(), r, B, U, O, 0.0f);
-    mm(s, U_r_->value.data(), r, B, U, U, 1.0f);
-    mm(ctx, C_r_->value.data(), r, B, U, I, 1.0f);
-    add_bias(r, *b_r_, B);
-    ops::activate(ops::Act::Sigmoid, r, r, B * U);
-    mm(y, W_z_->value.data(), z, B, U, O, 0.0f);
-    mm(s, U_z_->value.data(), z, B, U, U, 1.0f);
-    mm(ctx, C_z_->value.data(), z, B, U, I, 1.0f);
-    add_bias(z, *b_z_, B);
-    ops::activate(ops::Act::Sigmoid, z, z, B * U);
-    for (int64_t i = 0; i < B * U; ++i) rs[i] = r[i] * s[i];
-    mm(y, W_p_->value.data(), p, B, U, O, 0.0f);
-    mm(rs, U_p_->value.data(), p, B, U, U, 1.0f);
-    mm(ctx, C_p_->value.data(), p, B, U, I, 1.0f);
-    add_bias(p, *b_p_, B);
-    ops::activate(act_, p, p, B * U);
-    float* s_next = c.S.data() + (t + 1) * B * U;
-    for (int64_t i = 0; i < B * U; ++i) s_next[i] = (1.0f - z[i]) * s[i] + z[i] * p[i];
-    // Output: softmax(y W_o + s U_o + c C_o + b_o), with s = s_{t-1}.
-    float* y_next = c.Y.data() + (t + 1) * B * O;
-    mm(y, W_o_->value.data(), y_next, B, O, O, 0.0f);
-    mm(s, U_o_->value.data(), y_next, B, O, U, 1.0f);
-    mm(ctx, C_o_->value.data(), y_next, B, O, I, 1.0f);
-    add_bias(y_next, *b_o_, B);
-    ops::softmax_rows(y_next, y_next, B, O);
+    attend_forward(c, x.data(), w, t);
+    state_forward(c, w, act_, t);
+    output_forward(c, w, t);
   }
 
   if (options_.return_probabilities) {
