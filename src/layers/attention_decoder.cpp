@@ -74,6 +74,16 @@ void step_affine(const float* y, const float* h, const float* ctx, const StepWei
   add_bias(out, *w.b, B);
 }
 
+// The weight gradients of step_affine from dout (B, N): dW += y^T dout,
+// dU += h^T dout, dC += ctx^T dout, db += column sums of dout.
+void step_affine_weight_grads(const float* y, const float* h, const float* ctx, const float* dout,
+                              const StepWeights& w, int64_t B, int64_t N, int64_t O, int64_t U, int64_t I) {
+  mm_at(y, dout, w.W->grad.data(), B, N, O);
+  mm_at(h, dout, w.U->grad.data(), B, N, U);
+  mm_at(ctx, dout, w.C->grad.data(), B, N, I);
+  ops::add_column_sums(dout, B, N, N, w.b->grad.data());
+}
+
 // ---- forward
 
 // Records the sizes and the mask (B, T) of a call, and sizes its buffers.
@@ -189,6 +199,187 @@ void output_forward(AttentionCache& c, const DecoderWeights& w, int64_t t) {
   ops::softmax_rows(y_next, y_next, B, O);
 }
 
+// ---- backward
+// Within step t, dY holds the gradient reaching y_{t+1} from step t+1 and
+// dS that reaching s_{t+1}; the step accumulates d s_t in dWS, d ctx in dC
+// and d a in dA, and leaves d y_t in dY.
+
+// Sizes the backward buffers and clears the gradients that flow back
+// through the steps; dUX (B, T, U) starts at zero.
+void prepare_backward(AttentionCache& c) {
+  const int64_t B = c.B, T = c.T, I = c.I, U = c.U, O = c.O;
+  ensure_shape(c.dS, {B, U});
+  ensure_shape(c.dY, {B, O});
+  ensure_shape(c.dC, {B, I});
+  ensure_shape(c.dO, {B, O});
+  ensure_shape(c.dRp, {B, U});
+  ensure_shape(c.dZp, {B, U});
+  ensure_shape(c.dPp, {B, U});
+  ensure_shape(c.dRS, {B, U});
+  ensure_shape(c.dWS, {B, U});
+  ensure_shape(c.dA, {B, T});
+  c.dUX = Tensor({B, T, U});
+  c.dS.fill(0.0f);
+  c.dY.fill(0.0f);
+}
+
+// Step t's output y_{t+1} = softmax(o): adds the step's slice of the output
+// gradient d (B, T, O) to dY (d is null when the outputs are the attention
+// weights), then o = y W_o + s U_o + ctx C_o + b_o gives the weight
+// gradients, d s, d ctx, and the new dY := do W_o^T.
+void output_backward(AttentionCache& c, const DecoderWeights& w, const float* d, int64_t t) {
+  const int64_t B = c.B, T = c.T, I = c.I, U = c.U, O = c.O;
+  const float* s = c.S.data() + t * B * U;
+  const float* y = c.Y.data() + t * B * O;
+  const float* y_next = c.Y.data() + (t + 1) * B * O;
+  const float* ctx = c.C.data() + t * B * I;
+  float* ds_prev = c.dWS.data();
+  float* dy_prev = c.dO.data();  // d y_t (this step's input) accumulates into dY afterwards
+  if (d != nullptr) {
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t k = 0; k < O; ++k) c.dY[b * O + k] += d[(b * T + t) * O + k];
+  }
+  ops::softmax_rows_backward(y_next, c.dY.data(), dy_prev, B, O);  // dy_prev := do
+  const float* dout_o = dy_prev;
+  step_affine_weight_grads(y, s, ctx, dout_o, w.o, B, O, O, U, I);
+  mm_bt(dout_o, w.o.U->value.data(), ds_prev, B, O, U);
+  mm_bt(dout_o, w.o.C->value.data(), c.dC.data(), B, O, I);
+  // new dY (gradient reaching y_t) starts with do . W_o^T
+  Tensor& dYn = c.dY;  // overwrite after using dout_o
+  std::fill_n(dYn.data(), B * O, 0.0f);
+  mm_bt(dout_o, w.o.W->value.data(), dYn.data(), B, O, O);
+}
+
+// Step t's state s_{t+1} = (1 - z) s + z p from dS: the pre-activation
+// gradients of z (dZp) and of the proposal p = act(y W_p + rs U_p + ctx C_p
+// + b_p) (dPp), p's weight gradients, d y, d ctx, d s, and through
+// rs = r * s the pre-activation gradient of r (dRp).
+void state_backward(AttentionCache& c, const DecoderWeights& w, ops::Act act, int64_t t) {
+  const int64_t B = c.B, I = c.I, U = c.U, O = c.O;
+  const float* s = c.S.data() + t * B * U;
+  const float* y = c.Y.data() + t * B * O;
+  const float* ctx = c.C.data() + t * B * I;
+  const float* r = c.R.data() + t * B * U;
+  const float* z = c.Z.data() + t * B * U;
+  const float* p = c.P.data() + t * B * U;
+  const float* rs = c.RS.data() + t * B * U;
+  float* ds_prev = c.dWS.data();
+  float* dYn = c.dY.data();
+  for (int64_t i = 0; i < B * U; ++i) {
+    const float dsn = c.dS[i];
+    c.dZp[i] = dsn * (p[i] - s[i]) * z[i] * (1.0f - z[i]);
+    c.dPp[i] = dsn * z[i];
+    ds_prev[i] += dsn * (1.0f - z[i]);
+  }
+  ops::activate_backward(act, p, c.dPp.data(), c.dPp.data(), B * U);
+  // proposal: p_pre = y W_p + rs U_p + c C_p + b_p
+  step_affine_weight_grads(y, rs, ctx, c.dPp.data(), w.p, B, U, O, U, I);
+  mm_bt(c.dPp.data(), w.p.W->value.data(), dYn, B, U, O);
+  mm_bt(c.dPp.data(), w.p.C->value.data(), c.dC.data(), B, U, I);
+  std::fill_n(c.dRS.data(), B * U, 0.0f);
+  mm_bt(c.dPp.data(), w.p.U->value.data(), c.dRS.data(), B, U, U);
+  for (int64_t i = 0; i < B * U; ++i) {
+    c.dRp[i] = c.dRS[i] * s[i] * r[i] * (1.0f - r[i]);
+    ds_prev[i] += c.dRS[i] * r[i];
+  }
+}
+
+// Step t's z and r gates from dZp and dRp: their weight gradients, and
+// d y, d s, d ctx.
+void gates_backward(AttentionCache& c, const DecoderWeights& w, int64_t t) {
+  const int64_t B = c.B, I = c.I, U = c.U, O = c.O;
+  const float* s = c.S.data() + t * B * U;
+  const float* y = c.Y.data() + t * B * O;
+  const float* ctx = c.C.data() + t * B * I;
+  float* ds_prev = c.dWS.data();
+  float* dYn = c.dY.data();
+  const StepWeights* const gates[2] = {&w.z, &w.r};
+  const float* dpre[2] = {c.dZp.data(), c.dRp.data()};
+  for (int g = 0; g < 2; ++g) {
+    const StepWeights& gw = *gates[g];
+    step_affine_weight_grads(y, s, ctx, dpre[g], gw, B, U, O, U, I);
+    mm_bt(dpre[g], gw.W->value.data(), dYn, B, U, O);
+    mm_bt(dpre[g], gw.U->value.data(), ds_prev, B, U, U);
+    mm_bt(dpre[g], gw.C->value.data(), c.dC.data(), B, U, I);
+  }
+}
+
+// Step t's context c = sum_j a_j x_j from dC: d x into dx (B, T, I) and
+// d a into dA (B, T), plus the step's slice of the output gradient d
+// (B, T, T) when the outputs are the attention weights (else d is null).
+void context_backward(AttentionCache& c, const float* x, float* dx, const float* d, int64_t t) {
+  const int64_t B = c.B, T = c.T, I = c.I;
+  const float* a = c.A.data() + t * B * T;
+  for (int64_t b = 0; b < B; ++b) {
+    const float* dcb = c.dC.data() + b * I;
+    for (int64_t j = 0; j < T; ++j) {
+      const float* xj = x + (b * T + j) * I;
+      float* dxj = dx + (b * T + j) * I;
+      float acc = 0;
+      const float aj = a[b * T + j];
+      for (int64_t k = 0; k < I; ++k) {
+        acc += dcb[k] * xj[k];
+        dxj[k] += aj * dcb[k];
+      }
+      c.dA[b * T + j] = acc;
+    }
+  }
+  if (d != nullptr) {
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t j = 0; j < T; ++j) c.dA[b * T + j] += d[(b * T + t) * T + j];
+  }
+}
+
+// Step t's attention from dA: a = softmax(e), e_j = V_a . te_j,
+// te_j = tanh(s W_a + UX_j) give dV_a, dUX, dW_a and d s.
+void attend_backward(AttentionCache& c, const DecoderWeights& w, int64_t t) {
+  const int64_t B = c.B, T = c.T, U = c.U;
+  const float* s = c.S.data() + t * B * U;
+  const float* te = c.TE.data() + t * B * T * U;
+  const float* a = c.A.data() + t * B * T;
+  float* ds_prev = c.dWS.data();
+  float* dVa = w.V_a->grad.data();
+  const float* Va = w.V_a->value.data();
+  float* dws = c.dRS.data();  // reuse as d(s W_a)
+  std::fill_n(dws, B * U, 0.0f);
+  for (int64_t b = 0; b < B; ++b) {
+    const float* ab = a + b * T;
+    float* dab = c.dA.data() + b * T;
+    float dot = 0;
+    for (int64_t j = 0; j < T; ++j) dot += ab[j] * dab[j];
+    for (int64_t j = 0; j < T; ++j) {
+      const float de = ab[j] * (dab[j] - dot);
+      if (de == 0.0f) continue;
+      const float* tej = te + (b * T + j) * U;
+      float* dux = c.dUX.data() + (b * T + j) * U;
+      float* dwsb = dws + b * U;
+      for (int64_t k = 0; k < U; ++k) {
+        dVa[k] += de * tej[k];
+        const float dpre = de * Va[k] * (1.0f - tej[k] * tej[k]);
+        dux[k] += dpre;
+        dwsb[k] += dpre;
+      }
+    }
+  }
+  mm_at(s, dws, w.W_a->grad.data(), B, U, U);
+  mm_bt(dws, w.W_a->value.data(), ds_prev, B, U, U);
+}
+
+// After the steps, with dS = d s_0: s_0 = tanh(x_0 W_s) and
+// UX = x U_a + b_a give dW_s, dU_a, db_a, and their part of dx (B, T, I).
+void start_backward(AttentionCache& c, const float* x, float* dx, const DecoderWeights& w) {
+  const int64_t B = c.B, T = c.T, I = c.I, U = c.U;
+  // s_0 = tanh(x_0 W_s): dS now holds d s_0.
+  const float* s0 = c.S.data();
+  for (int64_t i = 0; i < B * U; ++i) c.dS[i] *= 1.0f - s0[i] * s0[i];
+  ops::gemm(true, false, I, U, B, 1.0f, x, T * I, c.dS.data(), U, 1.0f, w.W_s->grad.data(), U);
+  ops::gemm(false, true, B, I, U, 1.0f, c.dS.data(), U, w.W_s->value.data(), U, 1.0f, dx, T * I);
+  // UX = x U_a + b_a
+  mm_at(x, c.dUX.data(), w.U_a->grad.data(), B * T, U, I);
+  ops::add_column_sums(c.dUX.data(), B * T, U, U, w.b_a->grad.data());
+  mm_bt(c.dUX.data(), w.U_a->value.data(), dx, B * T, U, I);
+}
+
 }  // namespace
 
 AttentionDecoder::AttentionDecoder(int64_t units, int64_t output_dim, AttentionDecoderOptions options)
@@ -293,149 +484,25 @@ std::vector<Tensor> AttentionDecoder::backward_impl(const std::vector<Tensor>& d
   const Shape out_shape = options_.return_probabilities ? Shape{B, T, T} : Shape{B, T, O};
   Tensor dx(x.shape());
   if (!has_grad(dout[0], out_shape, 0)) return {dx};
-  const Tensor& d = dout[0];
-  ensure_shape(c.dS, {B, U});
-  ensure_shape(c.dY, {B, O});
-  ensure_shape(c.dC, {B, I});
-  ensure_shape(c.dO, {B, O});
-  ensure_shape(c.dRp, {B, U});
-  ensure_shape(c.dZp, {B, U});
-  ensure_shape(c.dPp, {B, U});
-  ensure_shape(c.dRS, {B, U});
-  ensure_shape(c.dWS, {B, U});
-  ensure_shape(c.dA, {B, T});
-  c.dUX = Tensor({B, T, U});
-  c.dS.fill(0.0f);
-  c.dY.fill(0.0f);
-  float* dVa = V_a_->grad.data();
-  const float* Va = V_a_->value.data();
-
+  const float* d = dout[0].data();
+  const bool probs = options_.return_probabilities;
+  prepare_backward(c);
+  const DecoderWeights w{V_a_, W_a_, U_a_, b_a_, {W_r_, U_r_, C_r_, b_r_}, {W_z_, U_z_, C_z_, b_z_},
+                         {W_p_, U_p_, C_p_, b_p_}, {W_o_, U_o_, C_o_, b_o_}, W_s_};
   for (int64_t t = T - 1; t >= 0; --t) {
-    const float* s = c.S.data() + t * B * U;
-    const float* y = c.Y.data() + t * B * O;
-    const float* y_next = c.Y.data() + (t + 1) * B * O;
-    const float* te = c.TE.data() + t * B * T * U;
-    const float* a = c.A.data() + t * B * T;
-    const float* ctx = c.C.data() + t * B * I;
-    const float* r = c.R.data() + t * B * U;
-    const float* z = c.Z.data() + t * B * U;
-    const float* p = c.P.data() + t * B * U;
-    const float* rs = c.RS.data() + t * B * U;
-    // dY holds the gradient reaching y_{t+1} from step t+1; dS that reaching s_{t+1}.
     std::fill_n(c.dC.data(), B * I, 0.0f);
     std::fill_n(c.dA.data(), B * T, 0.0f);
     float* ds_prev = c.dWS.data();  // accumulates d s_t (this step's input state)
     std::fill_n(ds_prev, B * U, 0.0f);
-    float* dy_prev = c.dO.data();   // reused below; d y_t (this step's input) accumulates into dY afterwards
-    // --- output y_{t+1} = softmax(o)
-    if (!options_.return_probabilities) {
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t k = 0; k < O; ++k) c.dY[b * O + k] += d.data()[(b * T + t) * O + k];
-    }
-    ops::softmax_rows_backward(y_next, c.dY.data(), dy_prev, B, O);  // dy_prev := do
-    const float* dout_o = dy_prev;
-    mm_at(y, dout_o, W_o_->grad.data(), B, O, O);
-    mm_at(s, dout_o, U_o_->grad.data(), B, O, U);
-    mm_at(ctx, dout_o, C_o_->grad.data(), B, O, I);
-    ops::add_column_sums(dout_o, B, O, O, b_o_->grad.data());
-    mm_bt(dout_o, U_o_->value.data(), ds_prev, B, O, U);
-    mm_bt(dout_o, C_o_->value.data(), c.dC.data(), B, O, I);
-    // new dY (gradient reaching y_t) starts with do . W_o^T
-    Tensor& dYn = c.dY;  // overwrite after using dout_o
-    std::fill_n(dYn.data(), B * O, 0.0f);
-    mm_bt(dout_o, W_o_->value.data(), dYn.data(), B, O, O);
-    // --- state s_{t+1} = (1 - z) s + z p
-    for (int64_t i = 0; i < B * U; ++i) {
-      const float dsn = c.dS[i];
-      c.dZp[i] = dsn * (p[i] - s[i]) * z[i] * (1.0f - z[i]);
-      c.dPp[i] = dsn * z[i];
-      ds_prev[i] += dsn * (1.0f - z[i]);
-    }
-    ops::activate_backward(act_, p, c.dPp.data(), c.dPp.data(), B * U);
-    // proposal: p_pre = y W_p + rs U_p + c C_p + b_p
-    mm_at(y, c.dPp.data(), W_p_->grad.data(), B, U, O);
-    mm_at(rs, c.dPp.data(), U_p_->grad.data(), B, U, U);
-    mm_at(ctx, c.dPp.data(), C_p_->grad.data(), B, U, I);
-    ops::add_column_sums(c.dPp.data(), B, U, U, b_p_->grad.data());
-    mm_bt(c.dPp.data(), W_p_->value.data(), dYn.data(), B, U, O);
-    mm_bt(c.dPp.data(), C_p_->value.data(), c.dC.data(), B, U, I);
-    std::fill_n(c.dRS.data(), B * U, 0.0f);
-    mm_bt(c.dPp.data(), U_p_->value.data(), c.dRS.data(), B, U, U);
-    for (int64_t i = 0; i < B * U; ++i) {
-      c.dRp[i] = c.dRS[i] * s[i] * r[i] * (1.0f - r[i]);
-      ds_prev[i] += c.dRS[i] * r[i];
-    }
-    // z and r gates
-    Param* const gates[2][4] = {{W_z_, U_z_, C_z_, b_z_}, {W_r_, U_r_, C_r_, b_r_}};
-    const float* dpre[2] = {c.dZp.data(), c.dRp.data()};
-    for (int g = 0; g < 2; ++g) {
-      Param* W = gates[g][0];
-      Param* Uu = gates[g][1];
-      Param* Cc = gates[g][2];
-      Param* bb = gates[g][3];
-      mm_at(y, dpre[g], W->grad.data(), B, U, O);
-      mm_at(s, dpre[g], Uu->grad.data(), B, U, U);
-      mm_at(ctx, dpre[g], Cc->grad.data(), B, U, I);
-      ops::add_column_sums(dpre[g], B, U, U, bb->grad.data());
-      mm_bt(dpre[g], W->value.data(), dYn.data(), B, U, O);
-      mm_bt(dpre[g], Uu->value.data(), ds_prev, B, U, U);
-      mm_bt(dpre[g], Cc->value.data(), c.dC.data(), B, U, I);
-    }
-    // --- context c = sum_j a_j x_j
-    for (int64_t b = 0; b < B; ++b) {
-      const float* dcb = c.dC.data() + b * I;
-      for (int64_t j = 0; j < T; ++j) {
-        const float* xj = x.data() + (b * T + j) * I;
-        float* dxj = dx.data() + (b * T + j) * I;
-        float acc = 0;
-        const float aj = a[b * T + j];
-        for (int64_t k = 0; k < I; ++k) {
-          acc += dcb[k] * xj[k];
-          dxj[k] += aj * dcb[k];
-        }
-        c.dA[b * T + j] = acc;
-      }
-    }
-    if (options_.return_probabilities) {
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t j = 0; j < T; ++j) c.dA[b * T + j] += d.data()[(b * T + t) * T + j];
-    }
-    // --- softmax over e, then e_j = V_a . te_j, te_j = tanh(s W_a + UX_j)
-    float* dws = c.dRS.data();  // reuse as d(s W_a)
-    std::fill_n(dws, B * U, 0.0f);
-    for (int64_t b = 0; b < B; ++b) {
-      const float* ab = a + b * T;
-      float* dab = c.dA.data() + b * T;
-      float dot = 0;
-      for (int64_t j = 0; j < T; ++j) dot += ab[j] * dab[j];
-      for (int64_t j = 0; j < T; ++j) {
-        const float de = ab[j] * (dab[j] - dot);
-        if (de == 0.0f) continue;
-        const float* tej = te + (b * T + j) * U;
-        float* dux = c.dUX.data() + (b * T + j) * U;
-        float* dwsb = dws + b * U;
-        for (int64_t k = 0; k < U; ++k) {
-          dVa[k] += de * tej[k];
-          const float dpre = de * Va[k] * (1.0f - tej[k] * tej[k]);
-          dux[k] += dpre;
-          dwsb[k] += dpre;
-        }
-      }
-    }
-    mm_at(s, dws, W_a_->grad.data(), B, U, U);
-    mm_bt(dws, W_a_->value.data(), ds_prev, B, U, U);
+    output_backward(c, w, probs ? nullptr : d, t);
+    state_backward(c, w, act_, t);
+    gates_backward(c, w, t);
+    context_backward(c, x.data(), dx.data(), probs ? d : nullptr, t);
+    attend_backward(c, w, t);
     // Hand the gradients of s_t and y_t to step t-1.
     std::copy_n(ds_prev, B * U, c.dS.data());
   }
-  // s_0 = tanh(x_0 W_s): dS now holds d s_0.
-  const float* s0 = c.S.data();
-  for (int64_t i = 0; i < B * U; ++i) c.dS[i] *= 1.0f - s0[i] * s0[i];
-  ops::gemm(true, false, I, U, B, 1.0f, x.data(), T * I, c.dS.data(), U, 1.0f, W_s_->grad.data(), U);
-  ops::gemm(false, true, B, I, U, 1.0f, c.dS.data(), U, W_s_->value.data(), U, 1.0f, dx.data(), T * I);
-  // UX = x U_a + b_a
-  mm_at(x.data(), c.dUX.data(), U_a_->grad.data(), B * T, U, I);
-  ops::add_column_sums(c.dUX.data(), B * T, U, U, b_a_->grad.data());
-  mm_bt(c.dUX.data(), U_a_->value.data(), dx.data(), B * T, U, I);
+  start_backward(c, x.data(), dx.data(), w);
   return {dx};
 }
 
