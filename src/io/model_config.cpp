@@ -47,9 +47,11 @@ json layer_entry_config(Layer& l) {
 
 // ---------------------------------------------------------------- to config
 
-json model_to_config(const Model& model) {
+namespace {
+
+// Checks that `model` is built and that its inputs are Input() tensors.
+void check_model_inputs(const Model& model) {
   const auto& inputs = model.inputs();
-  const auto& nodes = model.nodes();
   if (model.outputs().empty()) {
     throw ValueError(fmt::format("Model \"{}\": the model is not built yet; give it an Input (or fit it) before "
                                  "serializing",
@@ -62,7 +64,11 @@ json model_to_config(const Model& model) {
                                    model.name(), i, inputs[i].describe()));
     }
   }
-  const auto layers = model.unique_layers(true);
+}
+
+// Checks that each of `layers` has a name that can name weights, and that
+// no two share one.
+void check_layer_names(const Model& model, const std::vector<std::shared_ptr<Layer>>& layers) {
   std::set<std::string> names;
   for (const auto& l : layers) {
     check_layer_name(*l);
@@ -72,61 +78,101 @@ json model_to_config(const Model& model) {
                                    model.name(), l->name()));
     }
   }
+}
+
+// The config of Sequential `model`: its InputLayer, then its other layers
+// (each used once) in order.
+json sequential_config(const Model& model, const std::vector<std::shared_ptr<Layer>>& layers) {
+  const auto& nodes = model.nodes();
+  const auto calls = std::count_if(nodes.begin(), nodes.end(), [](const auto& n) { return !n->is_input; });
+  if (static_cast<size_t>(calls) + 1 != layers.size()) {
+    throw ValueError(fmt::format("Sequential \"{}\": a layer is used twice; use the functional API to share "
+                                 "layers",
+                                 model.name()));
+  }
+  json list = json::array();
+  list.push_back(layer_to_keras(*model.inputs()[0].node()->layer));
+  for (const auto& l : layers) {
+    if (l->class_name() == "InputLayer") continue;
+    list.push_back({{"class_name", l->class_name()}, {"config", layer_entry_config(*l)}});
+  }
+  return {{"name", model.name()}, {"layers", list}};
+}
+
+// The calls of each layer of a model in node_index order, and each call's
+// number among them: Keras renumbers each layer's calls among those inside
+// the model.
+struct CallNumbers {
+  std::map<const GraphNode*, int> new_index;
+  std::map<const Layer*, std::vector<const GraphNode*>> calls;
+};
+
+CallNumbers number_calls(const Model& model) {
+  CallNumbers out;
+  for (const auto& n : model.nodes()) out.calls[n->layer.get()].push_back(n.get());
+  for (auto& [layer, ns] : out.calls) {
+    std::sort(ns.begin(), ns.end(), [](const GraphNode* a, const GraphNode* b) { return a->node_index < b->node_index; });
+    for (size_t k = 0; k < ns.size(); ++k) out.new_index[ns[k]] = static_cast<int>(k);
+  }
+  return out;
+}
+
+// A reference to tensor `t`: [layer name, call number, output index].
+json tensor_ref(const SymbolicTensor& t, const CallNumbers& numbers) {
+  return json::array({t.node()->layer->name(), numbers.new_index.at(t.node().get()), t.index()});
+}
+
+// The entry of layer `l` in a functional config: class name, config, name
+// and the tensor references of each of its calls.
+json functional_layer_entry(const std::shared_ptr<Layer>& l, CallNumbers& numbers) {
+  json entry;
+  entry["class_name"] = l->class_name();
+  entry["config"] = l->class_name() == "InputLayer" ? l->get_config() : layer_entry_config(*l);
+  entry["name"] = l->name();
+  json inbound = json::array();
+  for (const GraphNode* n : numbers.calls[l.get()]) {
+    if (n->is_input) continue;
+    json node = json::array();
+    for (const auto& t : n->inputs) {
+      json r = tensor_ref(t, numbers);
+      r.push_back(json::object());
+      node.push_back(r);
+    }
+    inbound.push_back(node);
+  }
+  entry["inbound_nodes"] = inbound;
+  return entry;
+}
+
+// The config of functional `model`: its layers with their calls, and the
+// references of its inputs and outputs.
+json functional_config(const Model& model, const std::vector<std::shared_ptr<Layer>>& layers) {
+  CallNumbers numbers = number_calls(model);
+  json list = json::array();
+  for (const auto& l : layers) list.push_back(functional_layer_entry(l, numbers));
+  json ins = json::array(), outs = json::array();
+  for (const auto& t : model.inputs()) ins.push_back(tensor_ref(t, numbers));
+  for (const auto& t : model.outputs()) outs.push_back(tensor_ref(t, numbers));
+  return {{"name", model.name()}, {"trainable", true}, {"layers", list}, {"input_layers", ins},
+          {"output_layers", outs}};
+}
+
+}  // namespace
+
+json model_to_config(const Model& model) {
+  check_model_inputs(model);
+  const auto layers = model.unique_layers(true);
+  check_layer_names(model, layers);
   json out;
   const bool sequential = dynamic_cast<const Sequential*>(&model) != nullptr;
   if (sequential) {
-    const auto calls = std::count_if(nodes.begin(), nodes.end(), [](const auto& n) { return !n->is_input; });
-    if (static_cast<size_t>(calls) + 1 != layers.size()) {
-      throw ValueError(fmt::format("Sequential \"{}\": a layer is used twice; use the functional API to share "
-                                   "layers",
-                                   model.name()));
-    }
-    json list = json::array();
-    list.push_back(layer_to_keras(*inputs[0].node()->layer));
-    for (const auto& l : layers) {
-      if (l->class_name() == "InputLayer") continue;
-      list.push_back({{"class_name", l->class_name()}, {"config", layer_entry_config(*l)}});
-    }
+    const json config = sequential_config(model, layers);
     out["class_name"] = "Sequential";
-    out["config"] = {{"name", model.name()}, {"layers", list}};
+    out["config"] = config;
   } else {
-    // Keras renumbers each layer's calls among those inside this model.
-    std::map<const GraphNode*, int> new_index;
-    std::map<const Layer*, std::vector<const GraphNode*>> calls;
-    for (const auto& n : nodes) calls[n->layer.get()].push_back(n.get());
-    for (auto& [layer, ns] : calls) {
-      std::sort(ns.begin(), ns.end(), [](const GraphNode* a, const GraphNode* b) { return a->node_index < b->node_index; });
-      for (size_t k = 0; k < ns.size(); ++k) new_index[ns[k]] = static_cast<int>(k);
-    }
-    auto ref = [&](const SymbolicTensor& t) {
-      return json::array({t.node()->layer->name(), new_index.at(t.node().get()), t.index()});
-    };
-    json list = json::array();
-    for (const auto& l : layers) {
-      json entry;
-      entry["class_name"] = l->class_name();
-      entry["config"] = l->class_name() == "InputLayer" ? l->get_config() : layer_entry_config(*l);
-      entry["name"] = l->name();
-      json inbound = json::array();
-      for (const GraphNode* n : calls[l.get()]) {
-        if (n->is_input) continue;
-        json node = json::array();
-        for (const auto& t : n->inputs) {
-          json r = ref(t);
-          r.push_back(json::object());
-          node.push_back(r);
-        }
-        inbound.push_back(node);
-      }
-      entry["inbound_nodes"] = inbound;
-      list.push_back(entry);
-    }
-    json ins = json::array(), outs = json::array();
-    for (const auto& t : inputs) ins.push_back(ref(t));
-    for (const auto& t : model.outputs()) outs.push_back(ref(t));
+    const json config = functional_config(model, layers);
     out["class_name"] = "Functional";
-    out["config"] = {{"name", model.name()}, {"trainable", true}, {"layers", list}, {"input_layers", ins},
-                     {"output_layers", outs}};
+    out["config"] = config;
   }
   out["keras_version"] = "2.13.1";
   out["backend"] = "seqnet";
@@ -313,25 +359,56 @@ std::unique_ptr<Model> sequential_from_config(const json& config) {
   return model;
 }
 
-std::unique_ptr<Model> functional_from_config(const json& config) {
-  const ConfigReader r(config, "Functional config");
-  const std::string name = r.name();
-  if (!r.has("layers") || !r.json().at("layers").is_array()) {
-    throw ValueError("Functional config: `layers` must be a list");
-  }
-  const json& list = r.json().at("layers");
-  if (list.size() > kMaxLayers) throw ValueError("Functional config: too many layers");
+// One entry of a Functional layer list: the layer and its calls' inputs.
+struct LayerEntry {
+  std::string name;
+  std::shared_ptr<Layer> layer;  // null for an InputLayer
+  std::vector<std::vector<Ref>> nodes;
+  size_t done = 0;
+};
 
-  struct Entry {
-    std::string name;
-    std::shared_ptr<Layer> layer;  // null for an InputLayer
-    std::vector<std::vector<Ref>> nodes;
-    size_t done = 0;
-  };
-  std::vector<Entry> entries;
+// A call of a layer: (layer name, call number).
+using CallKey = std::pair<std::string, int64_t>;
+
+// A Functional model being rebuilt: the entries in list order, their index
+// by name, the outputs of every call made so far, the trainable flags.
+struct FunctionalGraph {
+  std::vector<LayerEntry> entries;
   std::map<std::string, size_t> by_name;
-  std::map<std::pair<std::string, int64_t>, SymbolicTensors> created;
+  std::map<CallKey, SymbolicTensors> created;
   std::vector<std::pair<std::shared_ptr<Layer>, bool>> flags;
+};
+
+// The name of layer entry `e` (number i), from the entry or its config `c`.
+std::string entry_name(const json& e, const json& c, size_t i) {
+  if (e.contains("name") && e["name"].is_string()) return e["name"].get<std::string>();
+  if (c.is_object() && c.contains("name") && c["name"].is_string()) return c["name"].get<std::string>();
+  throw ValueError(fmt::format("Functional config: layer {} has no name", i));
+}
+
+// The inbound nodes of layer entry `e` into en.nodes; total_nodes counts
+// the calls of all layers.
+void parse_inbound_nodes(const json& e, const std::string& ctx, LayerEntry& en, size_t& total_nodes) {
+  if (!e.contains("inbound_nodes") || !e["inbound_nodes"].is_array()) {
+    throw ValueError(fmt::format("{}: `inbound_nodes` must be a list", ctx));
+  }
+  for (const auto& node : e["inbound_nodes"]) {
+    if (node.is_object()) {
+      throw ValueError(fmt::format("{}: inbound nodes in the Keras 3 format ({{\"args\", \"kwargs\"}}) are not "
+                                   "supported; save the model with Keras 2",
+                                   ctx));
+    }
+    if (!node.is_array() || node.empty()) {
+      throw ValueError(fmt::format("{}: an inbound node must be a non-empty list of tensor references", ctx));
+    }
+    if (++total_nodes > kMaxNodes) throw ValueError("Functional config: too many layer calls");
+    en.nodes.push_back(parse_node(node, ctx));
+  }
+}
+
+// The layer entries of `list` into g: each layer built from its config (an
+// InputLayer's tensor made at once), with the references of its calls.
+void parse_layers(const json& list, FunctionalGraph& g) {
   size_t total_nodes = 0;
   for (size_t i = 0; i < list.size(); ++i) {
     const json& e = list[i];
@@ -341,106 +418,99 @@ std::unique_ptr<Model> functional_from_config(const json& config) {
                                    i));
     }
     const json& c = e["config"];
-    Entry en;
-    if (e.contains("name") && e["name"].is_string()) {
-      en.name = e["name"].get<std::string>();
-    } else if (c.is_object() && c.contains("name") && c["name"].is_string()) {
-      en.name = c["name"].get<std::string>();
-    } else {
-      throw ValueError(fmt::format("Functional config: layer {} has no name", i));
-    }
-    if (by_name.count(en.name)) {
+    LayerEntry en;
+    en.name = entry_name(e, c, i);
+    if (g.by_name.count(en.name)) {
       throw ValueError(fmt::format("Functional config: two layers are named '{}'", en.name.substr(0, 256)));
     }
     const std::string ctx = fmt::format("Functional config: layer '{}'", en.name.substr(0, 256));
     if (e["class_name"] == "InputLayer") {
       json ic = c;
       if (ic.is_object() && !ic.contains("name")) ic["name"] = en.name;
-      created[{en.name, 0}] = SymbolicTensors({make_input(ic, en.name)});
+      g.created[{en.name, 0}] = SymbolicTensors({make_input(ic, en.name)});
       en.done = 0;
     } else {
       en.layer = layer_from_config(e);
       if (en.layer->name() != en.name) {
         throw ValueError(fmt::format("{}: its config names it '{}'", ctx, en.layer->name()));
       }
-      flags.emplace_back(en.layer, trainable_flag(c));
-      if (!e.contains("inbound_nodes") || !e["inbound_nodes"].is_array()) {
-        throw ValueError(fmt::format("{}: `inbound_nodes` must be a list", ctx));
-      }
-      for (const auto& node : e["inbound_nodes"]) {
-        if (node.is_object()) {
-          throw ValueError(fmt::format("{}: inbound nodes in the Keras 3 format ({{\"args\", \"kwargs\"}}) are not "
-                                       "supported; save the model with Keras 2",
-                                       ctx));
-        }
-        if (!node.is_array() || node.empty()) {
-          throw ValueError(fmt::format("{}: an inbound node must be a non-empty list of tensor references", ctx));
-        }
-        if (++total_nodes > kMaxNodes) throw ValueError("Functional config: too many layer calls");
-        en.nodes.push_back(parse_node(node, ctx));
-      }
+      g.flags.emplace_back(en.layer, trainable_flag(c));
+      parse_inbound_nodes(e, ctx, en, total_nodes);
     }
-    by_name[en.name] = entries.size();
-    entries.push_back(std::move(en));
+    g.by_name[en.name] = g.entries.size();
+    g.entries.push_back(std::move(en));
   }
-  // Every reference must name a layer call that exists.
-  auto calls_of = [&](const std::string& n) -> int64_t {
-    const Entry& en = entries[by_name.at(n)];
-    return en.layer ? static_cast<int64_t>(en.nodes.size()) : 1;
-  };
-  for (const auto& en : entries) {
+}
+
+// How many calls the layer named `n` has (an InputLayer has one).
+int64_t calls_of(const FunctionalGraph& g, const std::string& n) {
+  const LayerEntry& en = g.entries[g.by_name.at(n)];
+  return en.layer ? static_cast<int64_t>(en.nodes.size()) : 1;
+}
+
+// Every reference must name a layer call that exists.
+void check_refs(const FunctionalGraph& g) {
+  for (const auto& en : g.entries) {
     for (size_t k = 0; k < en.nodes.size(); ++k) {
       for (const auto& ref : en.nodes[k]) {
-        if (!by_name.count(ref.layer)) {
+        if (!g.by_name.count(ref.layer)) {
           throw ValueError(fmt::format("Functional config: layer '{}' (call {}) refers to an unknown layer '{}'",
                                        en.name, k, ref.layer.substr(0, 256)));
         }
-        if (ref.node >= calls_of(ref.layer)) {
+        if (ref.node >= calls_of(g, ref.layer)) {
           throw ValueError(fmt::format("Functional config: layer '{}' (call {}) refers to call {} of '{}', which has "
                                        "only {}",
-                                       en.name, k, ref.node, ref.layer, calls_of(ref.layer)));
+                                       en.name, k, ref.node, ref.layer, calls_of(g, ref.layer)));
         }
       }
     }
   }
-  // Kahn's algorithm over layer calls: call k of a layer waits for its input
-  // tensors and for call k - 1 of the same layer (so call numbers match).
-  // Among ready calls the layer listed first goes first: a list in
-  // execution order (as to_json writes it) is rebuilt in that very order, so
-  // the model's layer and weight order come back unchanged.
-  using Key = std::pair<std::string, int64_t>;
-  std::map<Key, std::vector<size_t>> waiting;  // producer call -> entries whose next call waits on it
-  std::vector<size_t> missing(entries.size(), 0);
+}
+
+// The input tensors of the next call of `en`, whose producers have run.
+std::vector<SymbolicTensor> next_call_inputs(const FunctionalGraph& g, const LayerEntry& en) {
+  std::vector<SymbolicTensor> inputs;
+  for (const auto& ref : en.nodes[en.done]) {
+    const SymbolicTensors& outs = g.created.at({ref.layer, ref.node});
+    if (ref.tensor >= static_cast<int64_t>(outs.size())) {
+      throw ValueError(fmt::format("Functional config: layer '{}' (call {}) uses output {} of '{}' call {}, which "
+                                   "has {} output(s)",
+                                   en.name, en.done, ref.tensor, ref.layer, ref.node, outs.size()));
+    }
+    inputs.push_back(outs[static_cast<size_t>(ref.tensor)]);
+  }
+  return inputs;
+}
+
+// Kahn's algorithm over layer calls: call k of a layer waits for its input
+// tensors and for call k - 1 of the same layer (so call numbers match).
+// Among ready calls the layer listed first goes first: a list in
+// execution order (as to_json writes it) is rebuilt in that very order, so
+// the model's layer and weight order come back unchanged.
+void connect_calls(FunctionalGraph& g) {
+  std::map<CallKey, std::vector<size_t>> waiting;  // producer call -> entries whose next call waits on it
+  std::vector<size_t> missing(g.entries.size(), 0);
   std::set<size_t> ready;
   auto schedule = [&](size_t i) {
-    Entry& en = entries[i];
+    LayerEntry& en = g.entries[i];
     if (en.done >= en.nodes.size()) return;
-    std::set<Key> deps;
+    std::set<CallKey> deps;
     for (const auto& ref : en.nodes[en.done]) {
-      Key k{ref.layer, ref.node};
-      if (!created.count(k)) deps.insert(k);
+      CallKey k{ref.layer, ref.node};
+      if (!g.created.count(k)) deps.insert(k);
     }
     missing[i] = deps.size();
     for (const auto& k : deps) waiting[k].push_back(i);
     if (deps.empty()) ready.insert(i);
   };
-  for (size_t i = 0; i < entries.size(); ++i) schedule(i);
+  for (size_t i = 0; i < g.entries.size(); ++i) schedule(i);
   while (!ready.empty()) {
     const size_t i = *ready.begin();
     ready.erase(ready.begin());
-    Entry& en = entries[i];
-    std::vector<SymbolicTensor> inputs;
-    for (const auto& ref : en.nodes[en.done]) {
-      const SymbolicTensors& outs = created.at({ref.layer, ref.node});
-      if (ref.tensor >= static_cast<int64_t>(outs.size())) {
-        throw ValueError(fmt::format("Functional config: layer '{}' (call {}) uses output {} of '{}' call {}, which "
-                                     "has {} output(s)",
-                                     en.name, en.done, ref.tensor, ref.layer, ref.node, outs.size()));
-      }
-      inputs.push_back(outs[static_cast<size_t>(ref.tensor)]);
-    }
-    const Key key{en.name, static_cast<int64_t>(en.done)};
-    created[key] = call_layer(en.layer, inputs);
+    LayerEntry& en = g.entries[i];
+    std::vector<SymbolicTensor> inputs = next_call_inputs(g, en);
+    const CallKey key{en.name, static_cast<int64_t>(en.done)};
+    g.created[key] = call_layer(en.layer, inputs);
     ++en.done;
     auto it = waiting.find(key);
     if (it != waiting.end()) {
@@ -450,36 +520,53 @@ std::unique_ptr<Model> functional_from_config(const json& config) {
     }
     schedule(i);
   }
-  for (const auto& en : entries) {
+  for (const auto& en : g.entries) {
     if (en.done < en.nodes.size()) {
       throw ValueError(fmt::format("Functional config: the calls of layer '{}' cannot be connected (a cycle in "
                                    "inbound_nodes)",
                                    en.name));
     }
   }
-  auto resolve = [&](const Ref& ref, const char* what) {
-    auto it = created.find({ref.layer, ref.node});
-    if (it == created.end()) {
-      throw ValueError(fmt::format("Functional config: {} refers to '{}' call {}, which does not exist", what,
-                                   ref.layer.substr(0, 256), ref.node));
-    }
-    if (ref.tensor >= static_cast<int64_t>(it->second.size())) {
-      throw ValueError(fmt::format("Functional config: {} refers to output {} of '{}', which has {}", what,
-                                   ref.tensor, ref.layer, it->second.size()));
-    }
-    return it->second[static_cast<size_t>(ref.tensor)];
-  };
+}
+
+// The tensor that endpoint `ref` (of `what`, "input_layers" or
+// "output_layers") names among the calls made.
+SymbolicTensor resolve_endpoint(const FunctionalGraph& g, const Ref& ref, const char* what) {
+  auto it = g.created.find({ref.layer, ref.node});
+  if (it == g.created.end()) {
+    throw ValueError(fmt::format("Functional config: {} refers to '{}' call {}, which does not exist", what,
+                                 ref.layer.substr(0, 256), ref.node));
+  }
+  if (ref.tensor >= static_cast<int64_t>(it->second.size())) {
+    throw ValueError(fmt::format("Functional config: {} refers to output {} of '{}', which has {}", what,
+                                 ref.tensor, ref.layer, it->second.size()));
+  }
+  return it->second[static_cast<size_t>(ref.tensor)];
+}
+
+std::unique_ptr<Model> functional_from_config(const json& config) {
+  const ConfigReader r(config, "Functional config");
+  const std::string name = r.name();
+  if (!r.has("layers") || !r.json().at("layers").is_array()) {
+    throw ValueError("Functional config: `layers` must be a list");
+  }
+  const json& list = r.json().at("layers");
+  if (list.size() > kMaxLayers) throw ValueError("Functional config: too many layers");
+  FunctionalGraph g;
+  parse_layers(list, g);
+  check_refs(g);
+  connect_calls(g);
   std::vector<SymbolicTensor> ins, outs;
   for (const auto& ref : parse_endpoints(r, "input_layers")) {
-    SymbolicTensor t = resolve(ref, "input_layers");
+    SymbolicTensor t = resolve_endpoint(g, ref, "input_layers");
     if (!t.node()->is_input) {
       throw ValueError(fmt::format("Functional config: input '{}' is not an InputLayer", ref.layer));
     }
     ins.push_back(t);
   }
-  for (const auto& ref : parse_endpoints(r, "output_layers")) outs.push_back(resolve(ref, "output_layers"));
+  for (const auto& ref : parse_endpoints(r, "output_layers")) outs.push_back(resolve_endpoint(g, ref, "output_layers"));
   auto model = std::make_unique<Model>(ins, outs, name.empty() ? std::string("model") : name);
-  apply_trainable(flags);
+  apply_trainable(g.flags);
   return model;
 }
 

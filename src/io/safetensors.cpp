@@ -72,12 +72,11 @@ int64_t TensorInfo::numel() const {
   return n;
 }
 
-SafetensorsFile SafetensorsFile::parse(std::string bytes, std::string source, const SafetensorsLimits& limits) {
-  SafetensorsFile f;
-  f.bytes_ = std::move(bytes);
-  f.source_ = std::move(source);
-  const std::string& b = f.bytes_;
-  const std::string_view src = f.source_;
+namespace {
+
+// The header length N from the first 8 bytes (little-endian), after
+// telling other file types apart; N must be within the limit and the file.
+uint64_t header_length(const std::string& b, std::string_view src, const SafetensorsLimits& limits) {
   if (b.size() >= 6 && b.compare(0, 6, "\x93NUMPY") == 0) {
     bad(src, "this is a NumPy .npy file, not a model or tensor file");
   }
@@ -92,96 +91,124 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, std::string source, co
     bad(src, fmt::format("header length {} exceeds the limit of {} bytes", n, limits.max_header_bytes));
   }
   if (n > b.size() - 8) bad(src, fmt::format("header length {} runs past the end of the file ({} bytes)", n, b.size()));
+  return n;
+}
+
+// The header: the JSON object in bytes [8, 8 + n) of `b`.
+nlohmann::json parse_header(const std::string& b, uint64_t n, std::string_view src, const SafetensorsLimits& limits) {
   if (n < 2 || b[8] != '{') bad(src, "the header is not a JSON object");
-  f.data_start_ = 8 + static_cast<size_t>(n);
-  const uint64_t data_len = b.size() - f.data_start_;
   // Trailing spaces pad the header; the JSON parser skips them.
   nlohmann::json header = parse_untrusted_json(std::string_view(b).substr(8, static_cast<size_t>(n)),
                                                fmt::format("{}: header", src), {.max_depth = limits.max_json_depth});
   if (!header.is_object()) bad(src, "the header is not a JSON object");
-  struct Range {
-    uint64_t begin, end;
-    size_t index;
-  };
-  std::vector<Range> ranges;
-  for (auto it = header.begin(); it != header.end(); ++it) {
-    const std::string& name = it.key();
-    const nlohmann::json& v = it.value();
-    if (name == "__metadata__") {
-      if (!v.is_object()) bad(src, "__metadata__ must be an object of strings");
-      for (auto m = v.begin(); m != v.end(); ++m) {
-        if (!m.value().is_string()) bad(src, fmt::format("__metadata__ value '{}' is not a string", m.key()));
-        f.metadata_[m.key()] = m.value().get<std::string>();
-      }
-      continue;
-    }
-    if (name.empty()) bad(src, "a tensor has an empty name");
-    if (!v.is_object()) bad(src, fmt::format("tensor '{}': entry is not an object", name));
-    for (auto k = v.begin(); k != v.end(); ++k) {
-      if (k.key() != "dtype" && k.key() != "shape" && k.key() != "data_offsets") {
-        bad(src, fmt::format("tensor '{}': unexpected key '{}'", name, k.key()));
-      }
-    }
-    TensorInfo info;
-    info.name = name;
-    const auto dt = v.find("dtype");
-    if (dt == v.end() || !dt->is_string()) bad(src, fmt::format("tensor '{}': missing dtype", name));
-    const std::string dts = dt->get<std::string>();
-    bool known = false;
-    for (const auto& e : kDTypes) {
-      if (dts == e.name) {
-        info.dtype = e.d;
-        known = true;
-      }
-    }
-    if (!known) bad(src, fmt::format("tensor '{}': unsupported dtype '{}'", name, dts));
-    const auto sh = v.find("shape");
-    if (sh == v.end() || !sh->is_array()) bad(src, fmt::format("tensor '{}': missing shape", name));
-    if (sh->size() > static_cast<size_t>(limits.max_rank)) {
-      bad(src, fmt::format("tensor '{}': rank {} exceeds {}", name, sh->size(), limits.max_rank));
-    }
-    // Element count with overflow checks, bounded by the data present.
-    uint64_t numel = 1;
-    bool huge = false;
-    for (const auto& d : *sh) {
-      if (!d.is_number_integer() || (!d.is_number_unsigned() && d.get<int64_t>() < 0)) {
-        bad(src, fmt::format("tensor '{}': shape entries must be non-negative integers", name));
-      }
-      const uint64_t dim = d.get<uint64_t>();
-      if (dim > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) huge = true;
-      if (dim != 0 && numel > std::numeric_limits<uint64_t>::max() / dim) huge = true;
-      if (!huge) numel *= dim;
-      info.shape.push_back(huge ? 0 : static_cast<int64_t>(dim));
-    }
-    const auto size = static_cast<uint64_t>(dtype_size(info.dtype));
-    if (!huge && numel > std::numeric_limits<uint64_t>::max() / size) huge = true;
-    const auto off = v.find("data_offsets");
-    if (off == v.end() || !off->is_array() || off->size() != 2) {
-      bad(src, fmt::format("tensor '{}': data_offsets must be [begin, end]", name));
-    }
-    info.begin = as_offset((*off)[0], src, name);
-    info.end = as_offset((*off)[1], src, name);
-    if (info.begin > info.end || info.end > data_len) {
-      bad(src, fmt::format("tensor '{}': data_offsets [{}, {}] are outside the data section ({} bytes)", name,
-                           info.begin, info.end, data_len));
-    }
-    if (huge || numel * size != info.end - info.begin) {
-      bad(src, fmt::format("tensor '{}': {} of shape {} needs {} bytes but data_offsets give {}", name, dts,
-                           huge ? std::string("(too large)") : shape_str(info.shape),
-                           huge ? std::string("more than 2^64") : std::to_string(numel * size),
-                           info.end - info.begin));
-    }
-    ranges.push_back({info.begin, info.end, f.tensors_.size()});
-    f.tensors_.push_back(std::move(info));
+  return header;
+}
+
+// The "__metadata__" entry `v`, an object of strings, into `metadata`.
+void parse_metadata(const nlohmann::json& v, std::string_view src, std::map<std::string, std::string>& metadata) {
+  if (!v.is_object()) bad(src, "__metadata__ must be an object of strings");
+  for (auto m = v.begin(); m != v.end(); ++m) {
+    if (!m.value().is_string()) bad(src, fmt::format("__metadata__ value '{}' is not a string", m.key()));
+    metadata[m.key()] = m.value().get<std::string>();
   }
-  // No overlaps, no holes: the tensors tile the data section exactly.
+}
+
+// The "dtype" of tensor entry `v`: one of kDTypes.
+DType parse_dtype(const nlohmann::json& v, std::string_view src, const std::string& name) {
+  const auto dt = v.find("dtype");
+  if (dt == v.end() || !dt->is_string()) bad(src, fmt::format("tensor '{}': missing dtype", name));
+  const std::string dts = dt->get<std::string>();
+  for (const auto& e : kDTypes) {
+    if (dts == e.name) return e.d;
+  }
+  bad(src, fmt::format("tensor '{}': unsupported dtype '{}'", name, dts));
+}
+
+// An element count; `huge` when it (or a dimension) does not fit.
+struct ElementCount {
+  uint64_t numel = 1;
+  bool huge = false;
+};
+
+// The "shape" of tensor entry `v` into `shape` (a dimension too large is
+// kept as 0), and its element count with overflow checks.
+ElementCount parse_shape(const nlohmann::json& v, std::string_view src, const std::string& name, int max_rank,
+                         Shape& shape) {
+  const auto sh = v.find("shape");
+  if (sh == v.end() || !sh->is_array()) bad(src, fmt::format("tensor '{}': missing shape", name));
+  if (sh->size() > static_cast<size_t>(max_rank)) {
+    bad(src, fmt::format("tensor '{}': rank {} exceeds {}", name, sh->size(), max_rank));
+  }
+  ElementCount n;
+  for (const auto& d : *sh) {
+    if (!d.is_number_integer() || (!d.is_number_unsigned() && d.get<int64_t>() < 0)) {
+      bad(src, fmt::format("tensor '{}': shape entries must be non-negative integers", name));
+    }
+    const uint64_t dim = d.get<uint64_t>();
+    if (dim > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) n.huge = true;
+    if (dim != 0 && n.numel > std::numeric_limits<uint64_t>::max() / dim) n.huge = true;
+    if (!n.huge) n.numel *= dim;
+    shape.push_back(n.huge ? 0 : static_cast<int64_t>(dim));
+  }
+  return n;
+}
+
+// One tensor entry `v` of the header: its keys, dtype, shape and
+// data_offsets, which must lie in the data section (data_len bytes) and
+// hold exactly the bytes that the dtype and shape need.
+TensorInfo parse_tensor(const std::string& name, const nlohmann::json& v, std::string_view src, uint64_t data_len,
+                        const SafetensorsLimits& limits) {
+  if (name.empty()) bad(src, "a tensor has an empty name");
+  if (!v.is_object()) bad(src, fmt::format("tensor '{}': entry is not an object", name));
+  for (auto k = v.begin(); k != v.end(); ++k) {
+    if (k.key() != "dtype" && k.key() != "shape" && k.key() != "data_offsets") {
+      bad(src, fmt::format("tensor '{}': unexpected key '{}'", name, k.key()));
+    }
+  }
+  TensorInfo info;
+  info.name = name;
+  info.dtype = parse_dtype(v, src, name);
+  // Element count with overflow checks, bounded by the data present.
+  const ElementCount count = parse_shape(v, src, name, limits.max_rank, info.shape);
+  const uint64_t numel = count.numel;
+  const auto size = static_cast<uint64_t>(dtype_size(info.dtype));
+  const bool huge = count.huge || numel > std::numeric_limits<uint64_t>::max() / size;
+  const auto off = v.find("data_offsets");
+  if (off == v.end() || !off->is_array() || off->size() != 2) {
+    bad(src, fmt::format("tensor '{}': data_offsets must be [begin, end]", name));
+  }
+  info.begin = as_offset((*off)[0], src, name);
+  info.end = as_offset((*off)[1], src, name);
+  if (info.begin > info.end || info.end > data_len) {
+    bad(src, fmt::format("tensor '{}': data_offsets [{}, {}] are outside the data section ({} bytes)", name,
+                         info.begin, info.end, data_len));
+  }
+  if (huge || numel * size != info.end - info.begin) {
+    bad(src, fmt::format("tensor '{}': {} of shape {} needs {} bytes but data_offsets give {}", name,
+                         dtype_name(info.dtype), huge ? std::string("(too large)") : shape_str(info.shape),
+                         huge ? std::string("more than 2^64") : std::to_string(numel * size),
+                         info.end - info.begin));
+  }
+  return info;
+}
+
+// A tensor's byte range in the data section; `index` into the entries.
+struct Range {
+  uint64_t begin, end;
+  size_t index;
+};
+
+// Sorts `ranges` by offset and checks that they tile the data section
+// (data_len bytes) exactly: no overlaps, no holes.
+void check_tiling(std::vector<Range>& ranges, const std::vector<TensorInfo>& tensors, std::string_view src,
+                  uint64_t data_len) {
   std::sort(ranges.begin(), ranges.end(), [](const Range& a, const Range& c) {
     return a.begin != c.begin ? a.begin < c.begin : a.end < c.end;
   });
   uint64_t pos = 0;
   for (const auto& r : ranges) {
     if (r.begin < pos) {
-      bad(src, fmt::format("tensor '{}': data_offsets [{}, {}] overlap another tensor", f.tensors_[r.index].name,
+      bad(src, fmt::format("tensor '{}': data_offsets [{}, {}] overlap another tensor", tensors[r.index].name,
                            r.begin, r.end));
     }
     if (r.begin > pos) {
@@ -192,6 +219,32 @@ SafetensorsFile SafetensorsFile::parse(std::string bytes, std::string source, co
   if (pos != data_len) {
     bad(src, fmt::format("the data section has {} bytes but the tensors use {}", data_len, pos));
   }
+}
+
+}  // namespace
+
+SafetensorsFile SafetensorsFile::parse(std::string bytes, std::string source, const SafetensorsLimits& limits) {
+  SafetensorsFile f;
+  f.bytes_ = std::move(bytes);
+  f.source_ = std::move(source);
+  const std::string& b = f.bytes_;
+  const std::string_view src = f.source_;
+  const uint64_t n = header_length(b, src, limits);
+  const nlohmann::json header = parse_header(b, n, src, limits);
+  f.data_start_ = 8 + static_cast<size_t>(n);
+  const uint64_t data_len = b.size() - f.data_start_;
+  std::vector<Range> ranges;
+  for (auto it = header.begin(); it != header.end(); ++it) {
+    if (it.key() == "__metadata__") {
+      parse_metadata(it.value(), src, f.metadata_);
+      continue;
+    }
+    TensorInfo info = parse_tensor(it.key(), it.value(), src, data_len, limits);
+    ranges.push_back({info.begin, info.end, f.tensors_.size()});
+    f.tensors_.push_back(std::move(info));
+  }
+  check_tiling(ranges, f.tensors_, src, data_len);
+  // Keep the entries in data order, and index them by name.
   std::vector<TensorInfo> ordered;
   ordered.reserve(ranges.size());
   for (const auto& r : ranges) ordered.push_back(std::move(f.tensors_[r.index]));

@@ -52,6 +52,334 @@ void add_bias(float* y, const Param& b, int64_t rows) {
   ops::add_row_vector(y, rows, n, n, b.value.data());
 }
 
+// The weights of one affine map of the step's inputs:
+// pre = y W + h U + ctx C + b, with h = s (or r * s for the proposal).
+struct StepWeights {
+  Param *W, *U, *C, *b;
+};
+
+// All weights, by their role in the equations (see the header).
+struct DecoderWeights {
+  Param *V_a, *W_a, *U_a, *b_a;
+  StepWeights r, z, p, o;
+  Param* W_s;
+};
+
+// out (B, N) = y (B, O) W (O, N) + h (B, U) U (U, N) + ctx (B, I) C (I, N) + b (N).
+void step_affine(const float* y, const float* h, const float* ctx, const StepWeights& w, float* out, int64_t B,
+                 int64_t N, int64_t O, int64_t U, int64_t I) {
+  mm(y, w.W->value.data(), out, B, N, O, 0.0f);
+  mm(h, w.U->value.data(), out, B, N, U, 1.0f);
+  mm(ctx, w.C->value.data(), out, B, N, I, 1.0f);
+  add_bias(out, *w.b, B);
+}
+
+// The weight gradients of step_affine from dout (B, N): dW += y^T dout,
+// dU += h^T dout, dC += ctx^T dout, db += column sums of dout.
+void step_affine_weight_grads(const float* y, const float* h, const float* ctx, const float* dout,
+                              const StepWeights& w, int64_t B, int64_t N, int64_t O, int64_t U, int64_t I) {
+  mm_at(y, dout, w.W->grad.data(), B, N, O);
+  mm_at(h, dout, w.U->grad.data(), B, N, U);
+  mm_at(ctx, dout, w.C->grad.data(), B, N, I);
+  ops::add_column_sums(dout, B, N, N, w.b->grad.data());
+}
+
+// ---- forward
+
+// Records the sizes and the mask (B, T) of a call, and sizes its buffers.
+void prepare_forward(AttentionCache& c, int64_t B, int64_t T, int64_t I, int64_t U, int64_t O, const Tensor& mask) {
+  c.B = B;
+  c.T = T;
+  c.I = I;
+  c.U = U;
+  c.O = O;
+  c.has_mask = !mask.empty();
+  if (c.has_mask) c.M = mask;
+  ensure_shape(c.UX, {B, T, U});
+  ensure_shape(c.S, {T + 1, B, U});
+  ensure_shape(c.Y, {T + 1, B, O});
+  ensure_shape(c.TE, {T, B, T, U});
+  ensure_shape(c.A, {T, B, T});
+  ensure_shape(c.C, {T, B, I});
+  ensure_shape(c.R, {T, B, U});
+  ensure_shape(c.Z, {T, B, U});
+  ensure_shape(c.P, {T, B, U});
+  ensure_shape(c.RS, {T, B, U});
+  ensure_shape(c.WS, {B, U});
+}
+
+// What the steps start from, for x (B, T, I): UX = x U_a + b_a (B, T, U),
+// s_0 = tanh(x_0 W_s) (B, U) and y_0 = 0 (B, O).
+void forward_start(AttentionCache& c, const float* x, const DecoderWeights& w) {
+  const int64_t B = c.B, T = c.T, I = c.I, U = c.U, O = c.O;
+  // Precomputed part of the alignment model: x U_a + b_a over all steps.
+  mm(x, w.U_a->value.data(), c.UX.data(), B * T, U, I, 0.0f);
+  add_bias(c.UX.data(), *w.b_a, B * T);
+  // s_0 = tanh(x_0 W_s); y_0 = 0.
+  float* s0 = c.S.data();
+  ops::gemm(false, false, B, U, I, 1.0f, x, T * I, w.W_s->value.data(), U, 0.0f, s0, U);
+  ops::activate(ops::Act::Tanh, s0, s0, B * U);
+  std::fill_n(c.Y.data(), B * O, 0.0f);
+}
+
+// Step t's attention over x (B, T, I) from its input state s (B, U): the
+// tanh energies te (B, T, U), the weights a (B, T) and the context ctx (B, I).
+void attend_forward(AttentionCache& c, const float* x, const DecoderWeights& w, int64_t t) {
+  const int64_t B = c.B, T = c.T, I = c.I, U = c.U;
+  const float* s = c.S.data() + t * B * U;
+  float* te = c.TE.data() + t * B * T * U;
+  float* a = c.A.data() + t * B * T;
+  float* ctx = c.C.data() + t * B * I;
+  const float* Va = w.V_a->value.data();
+  // Alignment: e_j = V_a . tanh(s W_a + UX_j); a = softmax(e) over unmasked j.
+  mm(s, w.W_a->value.data(), c.WS.data(), B, U, U, 0.0f);
+  for (int64_t b = 0; b < B; ++b) {
+    const float* ws = c.WS.data() + b * U;
+    float* ab = a + b * T;
+    float m = -std::numeric_limits<float>::infinity();
+    for (int64_t j = 0; j < T; ++j) {
+      float* tej = te + (b * T + j) * U;
+      const float* ux = c.UX.data() + (b * T + j) * U;
+      for (int64_t k = 0; k < U; ++k) tej[k] = ws[k] + ux[k];
+      ops::activate(ops::Act::Tanh, tej, tej, U);
+      float e = 0;
+      for (int64_t k = 0; k < U; ++k) e += Va[k] * tej[k];
+      const bool keep = !c.has_mask || c.M[b * T + j] != 0.0f;
+      ab[j] = keep ? e : -std::numeric_limits<float>::infinity();
+      m = std::max(m, ab[j]);
+    }
+    float sum = 0;
+    for (int64_t j = 0; j < T; ++j) {
+      ab[j] = std::isinf(m) ? 0.0f : std::exp(ab[j] - m);
+      sum += ab[j];
+    }
+    const float inv = sum > 0 ? 1.0f / sum : 0.0f;
+    float* cb = ctx + b * I;
+    std::fill_n(cb, I, 0.0f);
+    for (int64_t j = 0; j < T; ++j) {
+      ab[j] *= inv;
+      const float* xj = x + (b * T + j) * I;
+      for (int64_t k = 0; k < I; ++k) cb[k] += ab[j] * xj[k];
+    }
+  }
+}
+
+// Step t's recurrence from y, s and ctx: the gates r, z, rs = r * s, the
+// proposal p (each (B, U)) and the next state s_{t+1} (B, U).
+void state_forward(AttentionCache& c, const DecoderWeights& w, ops::Act act, int64_t t) {
+  const int64_t B = c.B, I = c.I, U = c.U, O = c.O;
+  const float* s = c.S.data() + t * B * U;
+  const float* y = c.Y.data() + t * B * O;
+  const float* ctx = c.C.data() + t * B * I;
+  // Gates: r, z from y, s, c.
+  float* r = c.R.data() + t * B * U;
+  float* z = c.Z.data() + t * B * U;
+  float* p = c.P.data() + t * B * U;
+  float* rs = c.RS.data() + t * B * U;
+  step_affine(y, s, ctx, w.r, r, B, U, O, U, I);
+  ops::activate(ops::Act::Sigmoid, r, r, B * U);
+  step_affine(y, s, ctx, w.z, z, B, U, O, U, I);
+  ops::activate(ops::Act::Sigmoid, z, z, B * U);
+  for (int64_t i = 0; i < B * U; ++i) rs[i] = r[i] * s[i];
+  step_affine(y, rs, ctx, w.p, p, B, U, O, U, I);
+  ops::activate(act, p, p, B * U);
+  float* s_next = c.S.data() + (t + 1) * B * U;
+  for (int64_t i = 0; i < B * U; ++i) s_next[i] = (1.0f - z[i]) * s[i] + z[i] * p[i];
+}
+
+// Step t's output y_{t+1} (B, O) = softmax(y W_o + s U_o + c C_o + b_o),
+// with s = s_{t-1}.
+void output_forward(AttentionCache& c, const DecoderWeights& w, int64_t t) {
+  const int64_t B = c.B, I = c.I, U = c.U, O = c.O;
+  const float* s = c.S.data() + t * B * U;
+  const float* y = c.Y.data() + t * B * O;
+  const float* ctx = c.C.data() + t * B * I;
+  float* y_next = c.Y.data() + (t + 1) * B * O;
+  step_affine(y, s, ctx, w.o, y_next, B, O, O, U, I);
+  ops::softmax_rows(y_next, y_next, B, O);
+}
+
+// ---- backward
+// Within step t, dY holds the gradient reaching y_{t+1} from step t+1 and
+// dS that reaching s_{t+1}; the step accumulates d s_t in dWS, d ctx in dC
+// and d a in dA, and leaves d y_t in dY.
+
+// Sizes the backward buffers and clears the gradients that flow back
+// through the steps; dUX (B, T, U) starts at zero.
+void prepare_backward(AttentionCache& c) {
+  const int64_t B = c.B, T = c.T, I = c.I, U = c.U, O = c.O;
+  ensure_shape(c.dS, {B, U});
+  ensure_shape(c.dY, {B, O});
+  ensure_shape(c.dC, {B, I});
+  ensure_shape(c.dO, {B, O});
+  ensure_shape(c.dRp, {B, U});
+  ensure_shape(c.dZp, {B, U});
+  ensure_shape(c.dPp, {B, U});
+  ensure_shape(c.dRS, {B, U});
+  ensure_shape(c.dWS, {B, U});
+  ensure_shape(c.dA, {B, T});
+  c.dUX = Tensor({B, T, U});
+  c.dS.fill(0.0f);
+  c.dY.fill(0.0f);
+}
+
+// Step t's output y_{t+1} = softmax(o): adds the step's slice of the output
+// gradient d (B, T, O) to dY (d is null when the outputs are the attention
+// weights), then o = y W_o + s U_o + ctx C_o + b_o gives the weight
+// gradients, d s, d ctx, and the new dY := do W_o^T.
+void output_backward(AttentionCache& c, const DecoderWeights& w, const float* d, int64_t t) {
+  const int64_t B = c.B, T = c.T, I = c.I, U = c.U, O = c.O;
+  const float* s = c.S.data() + t * B * U;
+  const float* y = c.Y.data() + t * B * O;
+  const float* y_next = c.Y.data() + (t + 1) * B * O;
+  const float* ctx = c.C.data() + t * B * I;
+  float* ds_prev = c.dWS.data();
+  float* dy_prev = c.dO.data();  // d y_t (this step's input) accumulates into dY afterwards
+  if (d != nullptr) {
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t k = 0; k < O; ++k) c.dY[b * O + k] += d[(b * T + t) * O + k];
+  }
+  ops::softmax_rows_backward(y_next, c.dY.data(), dy_prev, B, O);  // dy_prev := do
+  const float* dout_o = dy_prev;
+  step_affine_weight_grads(y, s, ctx, dout_o, w.o, B, O, O, U, I);
+  mm_bt(dout_o, w.o.U->value.data(), ds_prev, B, O, U);
+  mm_bt(dout_o, w.o.C->value.data(), c.dC.data(), B, O, I);
+  // new dY (gradient reaching y_t) starts with do . W_o^T
+  Tensor& dYn = c.dY;  // overwrite after using dout_o
+  std::fill_n(dYn.data(), B * O, 0.0f);
+  mm_bt(dout_o, w.o.W->value.data(), dYn.data(), B, O, O);
+}
+
+// Step t's state s_{t+1} = (1 - z) s + z p from dS: the pre-activation
+// gradients of z (dZp) and of the proposal p = act(y W_p + rs U_p + ctx C_p
+// + b_p) (dPp), p's weight gradients, d y, d ctx, d s, and through
+// rs = r * s the pre-activation gradient of r (dRp).
+void state_backward(AttentionCache& c, const DecoderWeights& w, ops::Act act, int64_t t) {
+  const int64_t B = c.B, I = c.I, U = c.U, O = c.O;
+  const float* s = c.S.data() + t * B * U;
+  const float* y = c.Y.data() + t * B * O;
+  const float* ctx = c.C.data() + t * B * I;
+  const float* r = c.R.data() + t * B * U;
+  const float* z = c.Z.data() + t * B * U;
+  const float* p = c.P.data() + t * B * U;
+  const float* rs = c.RS.data() + t * B * U;
+  float* ds_prev = c.dWS.data();
+  float* dYn = c.dY.data();
+  for (int64_t i = 0; i < B * U; ++i) {
+    const float dsn = c.dS[i];
+    c.dZp[i] = dsn * (p[i] - s[i]) * z[i] * (1.0f - z[i]);
+    c.dPp[i] = dsn * z[i];
+    ds_prev[i] += dsn * (1.0f - z[i]);
+  }
+  ops::activate_backward(act, p, c.dPp.data(), c.dPp.data(), B * U);
+  // proposal: p_pre = y W_p + rs U_p + c C_p + b_p
+  step_affine_weight_grads(y, rs, ctx, c.dPp.data(), w.p, B, U, O, U, I);
+  mm_bt(c.dPp.data(), w.p.W->value.data(), dYn, B, U, O);
+  mm_bt(c.dPp.data(), w.p.C->value.data(), c.dC.data(), B, U, I);
+  std::fill_n(c.dRS.data(), B * U, 0.0f);
+  mm_bt(c.dPp.data(), w.p.U->value.data(), c.dRS.data(), B, U, U);
+  for (int64_t i = 0; i < B * U; ++i) {
+    c.dRp[i] = c.dRS[i] * s[i] * r[i] * (1.0f - r[i]);
+    ds_prev[i] += c.dRS[i] * r[i];
+  }
+}
+
+// Step t's z and r gates from dZp and dRp: their weight gradients, and
+// d y, d s, d ctx.
+void gates_backward(AttentionCache& c, const DecoderWeights& w, int64_t t) {
+  const int64_t B = c.B, I = c.I, U = c.U, O = c.O;
+  const float* s = c.S.data() + t * B * U;
+  const float* y = c.Y.data() + t * B * O;
+  const float* ctx = c.C.data() + t * B * I;
+  float* ds_prev = c.dWS.data();
+  float* dYn = c.dY.data();
+  const StepWeights* const gates[2] = {&w.z, &w.r};
+  const float* dpre[2] = {c.dZp.data(), c.dRp.data()};
+  for (int g = 0; g < 2; ++g) {
+    const StepWeights& gw = *gates[g];
+    step_affine_weight_grads(y, s, ctx, dpre[g], gw, B, U, O, U, I);
+    mm_bt(dpre[g], gw.W->value.data(), dYn, B, U, O);
+    mm_bt(dpre[g], gw.U->value.data(), ds_prev, B, U, U);
+    mm_bt(dpre[g], gw.C->value.data(), c.dC.data(), B, U, I);
+  }
+}
+
+// Step t's context c = sum_j a_j x_j from dC: d x into dx (B, T, I) and
+// d a into dA (B, T), plus the step's slice of the output gradient d
+// (B, T, T) when the outputs are the attention weights (else d is null).
+void context_backward(AttentionCache& c, const float* x, float* dx, const float* d, int64_t t) {
+  const int64_t B = c.B, T = c.T, I = c.I;
+  const float* a = c.A.data() + t * B * T;
+  for (int64_t b = 0; b < B; ++b) {
+    const float* dcb = c.dC.data() + b * I;
+    for (int64_t j = 0; j < T; ++j) {
+      const float* xj = x + (b * T + j) * I;
+      float* dxj = dx + (b * T + j) * I;
+      float acc = 0;
+      const float aj = a[b * T + j];
+      for (int64_t k = 0; k < I; ++k) {
+        acc += dcb[k] * xj[k];
+        dxj[k] += aj * dcb[k];
+      }
+      c.dA[b * T + j] = acc;
+    }
+  }
+  if (d != nullptr) {
+    for (int64_t b = 0; b < B; ++b)
+      for (int64_t j = 0; j < T; ++j) c.dA[b * T + j] += d[(b * T + t) * T + j];
+  }
+}
+
+// Step t's attention from dA: a = softmax(e), e_j = V_a . te_j,
+// te_j = tanh(s W_a + UX_j) give dV_a, dUX, dW_a and d s.
+void attend_backward(AttentionCache& c, const DecoderWeights& w, int64_t t) {
+  const int64_t B = c.B, T = c.T, U = c.U;
+  const float* s = c.S.data() + t * B * U;
+  const float* te = c.TE.data() + t * B * T * U;
+  const float* a = c.A.data() + t * B * T;
+  float* ds_prev = c.dWS.data();
+  float* dVa = w.V_a->grad.data();
+  const float* Va = w.V_a->value.data();
+  float* dws = c.dRS.data();  // reuse as d(s W_a)
+  std::fill_n(dws, B * U, 0.0f);
+  for (int64_t b = 0; b < B; ++b) {
+    const float* ab = a + b * T;
+    float* dab = c.dA.data() + b * T;
+    float dot = 0;
+    for (int64_t j = 0; j < T; ++j) dot += ab[j] * dab[j];
+    for (int64_t j = 0; j < T; ++j) {
+      const float de = ab[j] * (dab[j] - dot);
+      if (de == 0.0f) continue;
+      const float* tej = te + (b * T + j) * U;
+      float* dux = c.dUX.data() + (b * T + j) * U;
+      float* dwsb = dws + b * U;
+      for (int64_t k = 0; k < U; ++k) {
+        dVa[k] += de * tej[k];
+        const float dpre = de * Va[k] * (1.0f - tej[k] * tej[k]);
+        dux[k] += dpre;
+        dwsb[k] += dpre;
+      }
+    }
+  }
+  mm_at(s, dws, w.W_a->grad.data(), B, U, U);
+  mm_bt(dws, w.W_a->value.data(), ds_prev, B, U, U);
+}
+
+// After the steps, with dS = d s_0: s_0 = tanh(x_0 W_s) and
+// UX = x U_a + b_a give dW_s, dU_a, db_a, and their part of dx (B, T, I).
+void start_backward(AttentionCache& c, const float* x, float* dx, const DecoderWeights& w) {
+  const int64_t B = c.B, T = c.T, I = c.I, U = c.U;
+  // s_0 = tanh(x_0 W_s): dS now holds d s_0.
+  const float* s0 = c.S.data();
+  for (int64_t i = 0; i < B * U; ++i) c.dS[i] *= 1.0f - s0[i] * s0[i];
+  ops::gemm(true, false, I, U, B, 1.0f, x, T * I, c.dS.data(), U, 1.0f, w.W_s->grad.data(), U);
+  ops::gemm(false, true, B, I, U, 1.0f, c.dS.data(), U, w.W_s->value.data(), U, 1.0f, dx, T * I);
+  // UX = x U_a + b_a
+  mm_at(x, c.dUX.data(), w.U_a->grad.data(), B * T, U, I);
+  ops::add_column_sums(c.dUX.data(), B * T, U, U, w.b_a->grad.data());
+  mm_bt(c.dUX.data(), w.U_a->value.data(), dx, B * T, U, I);
+}
+
 }  // namespace
 
 AttentionDecoder::AttentionDecoder(int64_t units, int64_t output_dim, AttentionDecoderOptions options)
@@ -129,102 +457,14 @@ std::vector<Tensor> AttentionDecoder::forward_impl(const std::vector<Tensor>& in
   }
   auto& c = static_cast<AttentionCache&>(*cache);
   const int64_t B = x.dim(0), T = x.dim(1), I = x.dim(2), U = units_, O = output_dim_;
-  c.B = B;
-  c.T = T;
-  c.I = I;
-  c.U = U;
-  c.O = O;
-  c.has_mask = !args.mask.empty();
-  if (c.has_mask) c.M = args.mask;
-  ensure_shape(c.UX, {B, T, U});
-  ensure_shape(c.S, {T + 1, B, U});
-  ensure_shape(c.Y, {T + 1, B, O});
-  ensure_shape(c.TE, {T, B, T, U});
-  ensure_shape(c.A, {T, B, T});
-  ensure_shape(c.C, {T, B, I});
-  ensure_shape(c.R, {T, B, U});
-  ensure_shape(c.Z, {T, B, U});
-  ensure_shape(c.P, {T, B, U});
-  ensure_shape(c.RS, {T, B, U});
-  ensure_shape(c.WS, {B, U});
-
-  // Precomputed part of the alignment model: x U_a + b_a over all steps.
-  mm(x.data(), U_a_->value.data(), c.UX.data(), B * T, U, I, 0.0f);
-  add_bias(c.UX.data(), *b_a_, B * T);
-  // s_0 = tanh(x_0 W_s); y_0 = 0.
-  float* s0 = c.S.data();
-  ops::gemm(false, false, B, U, I, 1.0f, x.data(), T * I, W_s_->value.data(), U, 0.0f, s0, U);
-  ops::activate(ops::Act::Tanh, s0, s0, B * U);
-  std::fill_n(c.Y.data(), B * O, 0.0f);
-
-  const float* Va = V_a_->value.data();
+  prepare_forward(c, B, T, I, U, O, args.mask);
+  const DecoderWeights w{V_a_, W_a_, U_a_, b_a_, {W_r_, U_r_, C_r_, b_r_}, {W_z_, U_z_, C_z_, b_z_},
+                         {W_p_, U_p_, C_p_, b_p_}, {W_o_, U_o_, C_o_, b_o_}, W_s_};
+  forward_start(c, x.data(), w);
   for (int64_t t = 0; t < T; ++t) {
-    const float* s = c.S.data() + t * B * U;
-    const float* y = c.Y.data() + t * B * O;
-    float* te = c.TE.data() + t * B * T * U;
-    float* a = c.A.data() + t * B * T;
-    float* ctx = c.C.data() + t * B * I;
-    // Alignment: e_j = V_a . tanh(s W_a + UX_j); a = softmax(e) over unmasked j.
-    mm(s, W_a_->value.data(), c.WS.data(), B, U, U, 0.0f);
-    for (int64_t b = 0; b < B; ++b) {
-      const float* ws = c.WS.data() + b * U;
-      float* ab = a + b * T;
-      float m = -std::numeric_limits<float>::infinity();
-      for (int64_t j = 0; j < T; ++j) {
-        float* tej = te + (b * T + j) * U;
-        const float* ux = c.UX.data() + (b * T + j) * U;
-        for (int64_t k = 0; k < U; ++k) tej[k] = ws[k] + ux[k];
-        ops::activate(ops::Act::Tanh, tej, tej, U);
-        float e = 0;
-        for (int64_t k = 0; k < U; ++k) e += Va[k] * tej[k];
-        const bool keep = !c.has_mask || c.M[b * T + j] != 0.0f;
-        ab[j] = keep ? e : -std::numeric_limits<float>::infinity();
-        m = std::max(m, ab[j]);
-      }
-      float sum = 0;
-      for (int64_t j = 0; j < T; ++j) {
-        ab[j] = std::isinf(m) ? 0.0f : std::exp(ab[j] - m);
-        sum += ab[j];
-      }
-      const float inv = sum > 0 ? 1.0f / sum : 0.0f;
-      float* cb = ctx + b * I;
-      std::fill_n(cb, I, 0.0f);
-      for (int64_t j = 0; j < T; ++j) {
-        ab[j] *= inv;
-        const float* xj = x.data() + (b * T + j) * I;
-        for (int64_t k = 0; k < I; ++k) cb[k] += ab[j] * xj[k];
-      }
-    }
-    // Gates: r, z from y, s, c.
-    float* r = c.R.data() + t * B * U;
-    float* z = c.Z.data() + t * B * U;
-    float* p = c.P.data() + t * B * U;
-    float* rs = c.RS.data() + t * B * U;
-    mm(y, W_r_->value.data(), r, B, U, O, 0.0f);
-    mm(s, U_r_->value.data(), r, B, U, U, 1.0f);
-    mm(ctx, C_r_->value.data(), r, B, U, I, 1.0f);
-    add_bias(r, *b_r_, B);
-    ops::activate(ops::Act::Sigmoid, r, r, B * U);
-    mm(y, W_z_->value.data(), z, B, U, O, 0.0f);
-    mm(s, U_z_->value.data(), z, B, U, U, 1.0f);
-    mm(ctx, C_z_->value.data(), z, B, U, I, 1.0f);
-    add_bias(z, *b_z_, B);
-    ops::activate(ops::Act::Sigmoid, z, z, B * U);
-    for (int64_t i = 0; i < B * U; ++i) rs[i] = r[i] * s[i];
-    mm(y, W_p_->value.data(), p, B, U, O, 0.0f);
-    mm(rs, U_p_->value.data(), p, B, U, U, 1.0f);
-    mm(ctx, C_p_->value.data(), p, B, U, I, 1.0f);
-    add_bias(p, *b_p_, B);
-    ops::activate(act_, p, p, B * U);
-    float* s_next = c.S.data() + (t + 1) * B * U;
-    for (int64_t i = 0; i < B * U; ++i) s_next[i] = (1.0f - z[i]) * s[i] + z[i] * p[i];
-    // Output: softmax(y W_o + s U_o + c C_o + b_o), with s = s_{t-1}.
-    float* y_next = c.Y.data() + (t + 1) * B * O;
-    mm(y, W_o_->value.data(), y_next, B, O, O, 0.0f);
-    mm(s, U_o_->value.data(), y_next, B, O, U, 1.0f);
-    mm(ctx, C_o_->value.data(), y_next, B, O, I, 1.0f);
-    add_bias(y_next, *b_o_, B);
-    ops::softmax_rows(y_next, y_next, B, O);
+    attend_forward(c, x.data(), w, t);
+    state_forward(c, w, act_, t);
+    output_forward(c, w, t);
   }
 
   if (options_.return_probabilities) {
@@ -244,149 +484,25 @@ std::vector<Tensor> AttentionDecoder::backward_impl(const std::vector<Tensor>& d
   const Shape out_shape = options_.return_probabilities ? Shape{B, T, T} : Shape{B, T, O};
   Tensor dx(x.shape());
   if (!has_grad(dout[0], out_shape, 0)) return {dx};
-  const Tensor& d = dout[0];
-  ensure_shape(c.dS, {B, U});
-  ensure_shape(c.dY, {B, O});
-  ensure_shape(c.dC, {B, I});
-  ensure_shape(c.dO, {B, O});
-  ensure_shape(c.dRp, {B, U});
-  ensure_shape(c.dZp, {B, U});
-  ensure_shape(c.dPp, {B, U});
-  ensure_shape(c.dRS, {B, U});
-  ensure_shape(c.dWS, {B, U});
-  ensure_shape(c.dA, {B, T});
-  c.dUX = Tensor({B, T, U});
-  c.dS.fill(0.0f);
-  c.dY.fill(0.0f);
-  float* dVa = V_a_->grad.data();
-  const float* Va = V_a_->value.data();
-
+  const float* d = dout[0].data();
+  const bool probs = options_.return_probabilities;
+  prepare_backward(c);
+  const DecoderWeights w{V_a_, W_a_, U_a_, b_a_, {W_r_, U_r_, C_r_, b_r_}, {W_z_, U_z_, C_z_, b_z_},
+                         {W_p_, U_p_, C_p_, b_p_}, {W_o_, U_o_, C_o_, b_o_}, W_s_};
   for (int64_t t = T - 1; t >= 0; --t) {
-    const float* s = c.S.data() + t * B * U;
-    const float* y = c.Y.data() + t * B * O;
-    const float* y_next = c.Y.data() + (t + 1) * B * O;
-    const float* te = c.TE.data() + t * B * T * U;
-    const float* a = c.A.data() + t * B * T;
-    const float* ctx = c.C.data() + t * B * I;
-    const float* r = c.R.data() + t * B * U;
-    const float* z = c.Z.data() + t * B * U;
-    const float* p = c.P.data() + t * B * U;
-    const float* rs = c.RS.data() + t * B * U;
-    // dY holds the gradient reaching y_{t+1} from step t+1; dS that reaching s_{t+1}.
     std::fill_n(c.dC.data(), B * I, 0.0f);
     std::fill_n(c.dA.data(), B * T, 0.0f);
     float* ds_prev = c.dWS.data();  // accumulates d s_t (this step's input state)
     std::fill_n(ds_prev, B * U, 0.0f);
-    float* dy_prev = c.dO.data();   // reused below; d y_t (this step's input) accumulates into dY afterwards
-    // --- output y_{t+1} = softmax(o)
-    if (!options_.return_probabilities) {
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t k = 0; k < O; ++k) c.dY[b * O + k] += d.data()[(b * T + t) * O + k];
-    }
-    ops::softmax_rows_backward(y_next, c.dY.data(), dy_prev, B, O);  // dy_prev := do
-    const float* dout_o = dy_prev;
-    mm_at(y, dout_o, W_o_->grad.data(), B, O, O);
-    mm_at(s, dout_o, U_o_->grad.data(), B, O, U);
-    mm_at(ctx, dout_o, C_o_->grad.data(), B, O, I);
-    ops::add_column_sums(dout_o, B, O, O, b_o_->grad.data());
-    mm_bt(dout_o, U_o_->value.data(), ds_prev, B, O, U);
-    mm_bt(dout_o, C_o_->value.data(), c.dC.data(), B, O, I);
-    // new dY (gradient reaching y_t) starts with do . W_o^T
-    Tensor& dYn = c.dY;  // overwrite after using dout_o
-    std::fill_n(dYn.data(), B * O, 0.0f);
-    mm_bt(dout_o, W_o_->value.data(), dYn.data(), B, O, O);
-    // --- state s_{t+1} = (1 - z) s + z p
-    for (int64_t i = 0; i < B * U; ++i) {
-      const float dsn = c.dS[i];
-      c.dZp[i] = dsn * (p[i] - s[i]) * z[i] * (1.0f - z[i]);
-      c.dPp[i] = dsn * z[i];
-      ds_prev[i] += dsn * (1.0f - z[i]);
-    }
-    ops::activate_backward(act_, p, c.dPp.data(), c.dPp.data(), B * U);
-    // proposal: p_pre = y W_p + rs U_p + c C_p + b_p
-    mm_at(y, c.dPp.data(), W_p_->grad.data(), B, U, O);
-    mm_at(rs, c.dPp.data(), U_p_->grad.data(), B, U, U);
-    mm_at(ctx, c.dPp.data(), C_p_->grad.data(), B, U, I);
-    ops::add_column_sums(c.dPp.data(), B, U, U, b_p_->grad.data());
-    mm_bt(c.dPp.data(), W_p_->value.data(), dYn.data(), B, U, O);
-    mm_bt(c.dPp.data(), C_p_->value.data(), c.dC.data(), B, U, I);
-    std::fill_n(c.dRS.data(), B * U, 0.0f);
-    mm_bt(c.dPp.data(), U_p_->value.data(), c.dRS.data(), B, U, U);
-    for (int64_t i = 0; i < B * U; ++i) {
-      c.dRp[i] = c.dRS[i] * s[i] * r[i] * (1.0f - r[i]);
-      ds_prev[i] += c.dRS[i] * r[i];
-    }
-    // z and r gates
-    Param* const gates[2][4] = {{W_z_, U_z_, C_z_, b_z_}, {W_r_, U_r_, C_r_, b_r_}};
-    const float* dpre[2] = {c.dZp.data(), c.dRp.data()};
-    for (int g = 0; g < 2; ++g) {
-      Param* W = gates[g][0];
-      Param* Uu = gates[g][1];
-      Param* Cc = gates[g][2];
-      Param* bb = gates[g][3];
-      mm_at(y, dpre[g], W->grad.data(), B, U, O);
-      mm_at(s, dpre[g], Uu->grad.data(), B, U, U);
-      mm_at(ctx, dpre[g], Cc->grad.data(), B, U, I);
-      ops::add_column_sums(dpre[g], B, U, U, bb->grad.data());
-      mm_bt(dpre[g], W->value.data(), dYn.data(), B, U, O);
-      mm_bt(dpre[g], Uu->value.data(), ds_prev, B, U, U);
-      mm_bt(dpre[g], Cc->value.data(), c.dC.data(), B, U, I);
-    }
-    // --- context c = sum_j a_j x_j
-    for (int64_t b = 0; b < B; ++b) {
-      const float* dcb = c.dC.data() + b * I;
-      for (int64_t j = 0; j < T; ++j) {
-        const float* xj = x.data() + (b * T + j) * I;
-        float* dxj = dx.data() + (b * T + j) * I;
-        float acc = 0;
-        const float aj = a[b * T + j];
-        for (int64_t k = 0; k < I; ++k) {
-          acc += dcb[k] * xj[k];
-          dxj[k] += aj * dcb[k];
-        }
-        c.dA[b * T + j] = acc;
-      }
-    }
-    if (options_.return_probabilities) {
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t j = 0; j < T; ++j) c.dA[b * T + j] += d.data()[(b * T + t) * T + j];
-    }
-    // --- softmax over e, then e_j = V_a . te_j, te_j = tanh(s W_a + UX_j)
-    float* dws = c.dRS.data();  // reuse as d(s W_a)
-    std::fill_n(dws, B * U, 0.0f);
-    for (int64_t b = 0; b < B; ++b) {
-      const float* ab = a + b * T;
-      float* dab = c.dA.data() + b * T;
-      float dot = 0;
-      for (int64_t j = 0; j < T; ++j) dot += ab[j] * dab[j];
-      for (int64_t j = 0; j < T; ++j) {
-        const float de = ab[j] * (dab[j] - dot);
-        if (de == 0.0f) continue;
-        const float* tej = te + (b * T + j) * U;
-        float* dux = c.dUX.data() + (b * T + j) * U;
-        float* dwsb = dws + b * U;
-        for (int64_t k = 0; k < U; ++k) {
-          dVa[k] += de * tej[k];
-          const float dpre = de * Va[k] * (1.0f - tej[k] * tej[k]);
-          dux[k] += dpre;
-          dwsb[k] += dpre;
-        }
-      }
-    }
-    mm_at(s, dws, W_a_->grad.data(), B, U, U);
-    mm_bt(dws, W_a_->value.data(), ds_prev, B, U, U);
+    output_backward(c, w, probs ? nullptr : d, t);
+    state_backward(c, w, act_, t);
+    gates_backward(c, w, t);
+    context_backward(c, x.data(), dx.data(), probs ? d : nullptr, t);
+    attend_backward(c, w, t);
     // Hand the gradients of s_t and y_t to step t-1.
     std::copy_n(ds_prev, B * U, c.dS.data());
   }
-  // s_0 = tanh(x_0 W_s): dS now holds d s_0.
-  const float* s0 = c.S.data();
-  for (int64_t i = 0; i < B * U; ++i) c.dS[i] *= 1.0f - s0[i] * s0[i];
-  ops::gemm(true, false, I, U, B, 1.0f, x.data(), T * I, c.dS.data(), U, 1.0f, W_s_->grad.data(), U);
-  ops::gemm(false, true, B, I, U, 1.0f, c.dS.data(), U, W_s_->value.data(), U, 1.0f, dx.data(), T * I);
-  // UX = x U_a + b_a
-  mm_at(x.data(), c.dUX.data(), U_a_->grad.data(), B * T, U, I);
-  ops::add_column_sums(c.dUX.data(), B * T, U, U, b_a_->grad.data());
-  mm_bt(c.dUX.data(), U_a_->value.data(), dx.data(), B * T, U, I);
+  start_backward(c, x.data(), dx.data(), w);
   return {dx};
 }
 
