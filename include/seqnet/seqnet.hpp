@@ -38,6 +38,7 @@
 #include "seqnet/model/model.hpp"
 #include "seqnet/model/symbolic.hpp"
 #include "seqnet/plot.hpp"
+#include "seqnet/printable.hpp"
 #include "seqnet/random.hpp"
 #include "seqnet/tensor.hpp"
 #include "seqnet/threads.hpp"

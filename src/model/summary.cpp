@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/model_impl.hpp"
+#include "seqnet/printable.hpp"
 
 namespace seqnet {
 
@@ -54,7 +55,7 @@ std::string row(const std::vector<std::string>& fields, const std::vector<int>& 
 void Model::summary(std::ostream& out) const {
   const Impl& m = *impl_;
   if (m.outputs.empty()) {
-    out << "Model: \"" << m.name << "\"\n(not built yet: add an input or call fit/predict)\n";
+    out << "Model: \"" << printable(m.name) << "\"\n(not built yet: add an input or call fit/predict)\n";
     return;
   }
   // Sequential-like: a plain chain of single-input calls without shared layers.
@@ -83,7 +84,7 @@ void Model::summary(std::ostream& out) const {
     header = {"Layer (type)", "Output Shape", "Param #", "Connected to"};
   }
   const std::string under(static_cast<size_t>(width), '_'), equal(static_cast<size_t>(width), '=');
-  out << "Model: \"" << m.name << "\"\n" << under << "\n" << row(header, pos) << "\n" << equal << "\n";
+  out << "Model: \"" << printable(m.name) << "\"\n" << under << "\n" << row(header, pos) << "\n" << equal << "\n";
 
   // The nodes of each layer that belong to this model.
   auto model_nodes_of = [&](const Layer* l) {
@@ -111,14 +112,14 @@ void Model::summary(std::ostream& out) const {
         }
       }
     }
-    const std::string title = l->name() + " (" + l->class_name() + ")";
+    const std::string title = printable(l->name()) + " (" + printable(l->class_name()) + ")";
     const std::string params = std::to_string(layers[i]->count_params());
     if (chain) {
       out << row({title, shape, params}, pos) << "\n";
     } else {
       std::vector<std::string> connections;
       for (const auto* n : ns)
-        for (const auto& x : n->inputs) connections.push_back(x.describe());
+        for (const auto& x : n->inputs) connections.push_back(printable(x.describe()));
       out << row({title, shape, params, connections.empty() ? "" : connections[0]}, pos) << "\n";
       for (size_t k = 1; k < connections.size(); ++k) out << row({"", "", "", connections[k]}, pos) << "\n";
     }
