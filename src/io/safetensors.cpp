@@ -9,6 +9,7 @@
 
 #include "data/dtype_convert.hpp"
 #include "seqnet/error.hpp"
+#include "seqnet/printable.hpp"
 #include "seqnet/files.hpp"
 #include "seqnet/io/json.hpp"
 
@@ -47,7 +48,7 @@ detail::ElemType elem_type(DType d) {
 
 uint64_t as_offset(const nlohmann::json& v, std::string_view source, const std::string& name) {
   if (!v.is_number_unsigned() && !(v.is_number_integer() && v.get<int64_t>() >= 0)) {
-    bad(source, fmt::format("tensor '{}': data_offsets must be non-negative integers", name));
+    bad(source, fmt::format("tensor '{}': data_offsets must be non-negative integers", printable(name)));
   }
   return v.get<uint64_t>();
 }
@@ -67,8 +68,17 @@ int dtype_size(DType d) {
 }
 
 int64_t TensorInfo::numel() const {
+  // A zero-size tensor may list huge other dimensions ([2^62, 3, 0]); their
+  // product must not be formed. Parsed non-empty tensors hold numel * size
+  // bytes of the file, so their count cannot overflow; saturate anyway.
+  for (int64_t d : shape) {
+    if (d == 0) return 0;
+  }
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape) {
+    if (d > std::numeric_limits<int64_t>::max() / n) return std::numeric_limits<int64_t>::max();
+    n *= d;
+  }
   return n;
 }
 
@@ -108,7 +118,7 @@ nlohmann::json parse_header(const std::string& b, uint64_t n, std::string_view s
 void parse_metadata(const nlohmann::json& v, std::string_view src, std::map<std::string, std::string>& metadata) {
   if (!v.is_object()) bad(src, "__metadata__ must be an object of strings");
   for (auto m = v.begin(); m != v.end(); ++m) {
-    if (!m.value().is_string()) bad(src, fmt::format("__metadata__ value '{}' is not a string", m.key()));
+    if (!m.value().is_string()) bad(src, fmt::format("__metadata__ value '{}' is not a string", printable(m.key())));
     metadata[m.key()] = m.value().get<std::string>();
   }
 }
@@ -116,12 +126,12 @@ void parse_metadata(const nlohmann::json& v, std::string_view src, std::map<std:
 // The "dtype" of tensor entry `v`: one of kDTypes.
 DType parse_dtype(const nlohmann::json& v, std::string_view src, const std::string& name) {
   const auto dt = v.find("dtype");
-  if (dt == v.end() || !dt->is_string()) bad(src, fmt::format("tensor '{}': missing dtype", name));
+  if (dt == v.end() || !dt->is_string()) bad(src, fmt::format("tensor '{}': missing dtype", printable(name)));
   const std::string dts = dt->get<std::string>();
   for (const auto& e : kDTypes) {
     if (dts == e.name) return e.d;
   }
-  bad(src, fmt::format("tensor '{}': unsupported dtype '{}'", name, dts));
+  bad(src, fmt::format("tensor '{}': unsupported dtype '{}'", printable(name), printable(dts)));
 }
 
 // An element count; `huge` when it (or a dimension) does not fit.
@@ -135,14 +145,14 @@ struct ElementCount {
 ElementCount parse_shape(const nlohmann::json& v, std::string_view src, const std::string& name, int max_rank,
                          Shape& shape) {
   const auto sh = v.find("shape");
-  if (sh == v.end() || !sh->is_array()) bad(src, fmt::format("tensor '{}': missing shape", name));
+  if (sh == v.end() || !sh->is_array()) bad(src, fmt::format("tensor '{}': missing shape", printable(name)));
   if (sh->size() > static_cast<size_t>(max_rank)) {
-    bad(src, fmt::format("tensor '{}': rank {} exceeds {}", name, sh->size(), max_rank));
+    bad(src, fmt::format("tensor '{}': rank {} exceeds {}", printable(name), sh->size(), max_rank));
   }
   ElementCount n;
   for (const auto& d : *sh) {
     if (!d.is_number_integer() || (!d.is_number_unsigned() && d.get<int64_t>() < 0)) {
-      bad(src, fmt::format("tensor '{}': shape entries must be non-negative integers", name));
+      bad(src, fmt::format("tensor '{}': shape entries must be non-negative integers", printable(name)));
     }
     const uint64_t dim = d.get<uint64_t>();
     if (dim > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) n.huge = true;
@@ -159,10 +169,10 @@ ElementCount parse_shape(const nlohmann::json& v, std::string_view src, const st
 TensorInfo parse_tensor(const std::string& name, const nlohmann::json& v, std::string_view src, uint64_t data_len,
                         const SafetensorsLimits& limits) {
   if (name.empty()) bad(src, "a tensor has an empty name");
-  if (!v.is_object()) bad(src, fmt::format("tensor '{}': entry is not an object", name));
+  if (!v.is_object()) bad(src, fmt::format("tensor '{}': entry is not an object", printable(name)));
   for (auto k = v.begin(); k != v.end(); ++k) {
     if (k.key() != "dtype" && k.key() != "shape" && k.key() != "data_offsets") {
-      bad(src, fmt::format("tensor '{}': unexpected key '{}'", name, k.key()));
+      bad(src, fmt::format("tensor '{}': unexpected key '{}'", printable(name), printable(k.key())));
     }
   }
   TensorInfo info;
@@ -175,16 +185,16 @@ TensorInfo parse_tensor(const std::string& name, const nlohmann::json& v, std::s
   const bool huge = count.huge || numel > std::numeric_limits<uint64_t>::max() / size;
   const auto off = v.find("data_offsets");
   if (off == v.end() || !off->is_array() || off->size() != 2) {
-    bad(src, fmt::format("tensor '{}': data_offsets must be [begin, end]", name));
+    bad(src, fmt::format("tensor '{}': data_offsets must be [begin, end]", printable(name)));
   }
   info.begin = as_offset((*off)[0], src, name);
   info.end = as_offset((*off)[1], src, name);
   if (info.begin > info.end || info.end > data_len) {
-    bad(src, fmt::format("tensor '{}': data_offsets [{}, {}] are outside the data section ({} bytes)", name,
+    bad(src, fmt::format("tensor '{}': data_offsets [{}, {}] are outside the data section ({} bytes)", printable(name),
                          info.begin, info.end, data_len));
   }
   if (huge || numel * size != info.end - info.begin) {
-    bad(src, fmt::format("tensor '{}': {} of shape {} needs {} bytes but data_offsets give {}", name,
+    bad(src, fmt::format("tensor '{}': {} of shape {} needs {} bytes but data_offsets give {}", printable(name),
                          dtype_name(info.dtype), huge ? std::string("(too large)") : shape_str(info.shape),
                          huge ? std::string("more than 2^64") : std::to_string(numel * size),
                          info.end - info.begin));
@@ -208,7 +218,7 @@ void check_tiling(std::vector<Range>& ranges, const std::vector<TensorInfo>& ten
   uint64_t pos = 0;
   for (const auto& r : ranges) {
     if (r.begin < pos) {
-      bad(src, fmt::format("tensor '{}': data_offsets [{}, {}] overlap another tensor", tensors[r.index].name,
+      bad(src, fmt::format("tensor '{}': data_offsets [{}, {}] overlap another tensor", printable(tensors[r.index].name),
                            r.begin, r.end));
     }
     if (r.begin > pos) {
@@ -270,13 +280,13 @@ Tensor SafetensorsFile::to_tensor(const TensorInfo& info) const {
   Tensor t(info.shape);
   const std::string_view r = raw(info);
   detail::convert_to_float(elem_type(info.dtype), reinterpret_cast<const unsigned char*>(r.data()), t.size(),
-                           t.data(), fmt::format("{}: tensor '{}'", source_, info.name));
+                           t.data(), fmt::format("{}: tensor '{}'", source_, printable(info.name)));
   return t;
 }
 
 Tensor SafetensorsFile::tensor(std::string_view name) const {
   const TensorInfo* info = find(name);
-  if (info == nullptr) throw IOError(fmt::format("{}: no tensor named '{}'", source_, name));
+  if (info == nullptr) throw IOError(fmt::format("{}: no tensor named '{}'", source_, printable(name)));
   return to_tensor(*info);
 }
 

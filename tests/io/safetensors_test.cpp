@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
+#include <seqnet/io/json.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <cstring>
@@ -99,4 +100,58 @@ TEST(Safetensors, ReadsFilesWrittenByPython) {
   EXPECT_EQ(w->shape, (Shape{15, 4}));
   const auto sd = io::load_state_dict(std::string(SEQNET_FIXTURE_DIR) + "/torch_import/bigru.safetensors");
   EXPECT_EQ(sd.size(), f.tensors().size());
+}
+
+TEST(Safetensors, ZeroSizeTensorWithHugeDimensionsCountsNoElements) {
+  // [2^62, 3, 0] holds no bytes; counting its elements once overflowed a
+  // signed product (undefined behaviour, found by UBSan).
+  const std::string header = R"({"t":{"dtype":"F32","shape":[4611686018427387904,3,0],"data_offsets":[0,0]}})";
+  std::string bytes(8, '\0');
+  for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+  bytes += header;
+  const auto f = io::SafetensorsFile::parse(bytes, "zero.safetensors");
+  ASSERT_EQ(f.tensors().size(), 1u);
+  EXPECT_EQ(f.tensors()[0].numel(), 0);
+  // Made into a Tensor, the shape is refused clearly.
+  expect_error<ShapeError>([&] { (void)f.to_tensor(f.tensors()[0]); }, {"too large"});
+}
+
+TEST(Safetensors, NulBytesAndDuplicateKeysInTheHeaderAreRejected) {
+  // Two readers must not disagree about one file: JSON after a NUL byte was
+  // ignored, and a repeated key silently took its last value.
+  auto file = [](const std::string& header) {
+    std::string bytes(8, '\0');
+    for (int i = 0; i < 8; ++i) bytes[i] = static_cast<char>((header.size() >> (8 * i)) & 0xff);
+    return bytes + header;
+  };
+  const std::string good = R"({"__metadata__":{"a":"1"},"t":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}})";
+  EXPECT_NO_THROW(io::SafetensorsFile::parse(file(good), "good"));
+  expect_error<IOError>([&] { io::SafetensorsFile::parse(file(good + std::string(1, '\0') + "garbage"), "nul"); },
+                        {"nul", "NUL byte at offset"});
+  const std::string dup_meta =
+      R"({"__metadata__":{"a":"1"},"__metadata__":{"a":"2"},"t":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}})";
+  expect_error<IOError>([&] { io::SafetensorsFile::parse(file(dup_meta), "dup"); },
+                        {"dup", "\"__metadata__\" appears twice"});
+  const std::string dup_inner =
+      R"({"t":{"dtype":"F32","dtype":"F16","shape":[0],"data_offsets":[0,0]}})";
+  expect_error<IOError>([&] { io::SafetensorsFile::parse(file(dup_inner), "dup2"); }, {"\"dtype\" appears twice"});
+  // The same key in different objects is fine.
+  const std::string same_key =
+      R"({"a":{"dtype":"F32","shape":[0],"data_offsets":[0,0]},"b":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}})";
+  EXPECT_NO_THROW(io::SafetensorsFile::parse(file(same_key), "same"));
+}
+
+TEST(Safetensors, ModelConfigWithANulOrARepeatedKeyIsRejected) {
+  expect_error<IOError>([] { io::parse_untrusted_json(std::string("{\"a\": 1}\0{\"b\": 2}", 17), "model_config"); },
+                        {"model_config", "NUL byte at offset 8"});
+  expect_error<IOError>([] { io::parse_untrusted_json(R"({"layers": [], "layers": [1]})", "model_config"); },
+                        {"\"layers\" appears twice"});
+  // A repeated key with a 10 MB name is quoted short.
+  const std::string big(10 << 20, 'k');
+  try {
+    io::parse_untrusted_json("{\"" + big + "\": 1, \"" + big + "\": 2}", "cfg");
+    ADD_FAILURE() << "no error";
+  } catch (const IOError& e) {
+    EXPECT_LT(std::string(e.what()).size(), 400u);
+  }
 }
