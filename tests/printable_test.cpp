@@ -44,3 +44,17 @@ TEST(Printable, SummaryEscapesLayerNames) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(Printable, ErrorMessagesAreOneBoundedLine) {
+  const std::string big(50 << 20, 'd');
+  const IOError e("unsupported dtype '" + big + "'");
+  EXPECT_LE(std::string(e.what()).size(), kMaxErrorBytes + 32);
+  EXPECT_NE(std::string(e.what()).find("bytes)"), std::string::npos);
+  const ValueError v("name \"a\x1b[2J\nb\"");
+  EXPECT_STREQ(v.what(), "name \"a\\x1b[2J\\x0ab\"");
+  EXPECT_STREQ(ShapeError("plain message").what(), "plain message");
+}
+
+}  // namespace

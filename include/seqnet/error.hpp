@@ -2,16 +2,23 @@
 // Errors. Every failure caused by user input (bad shapes, bad arguments, bad
 // files) is reported by throwing one of these; the library never aborts.
 
+#include <cstddef>
 #include <stdexcept>
 #include <string>
 
 namespace seqnet {
 
-// Base class of every exception seqnet throws on purpose.
+// Base class of every exception seqnet throws on purpose. Its message is
+// one line of bounded length, whatever a file put into it: control
+// characters are written as \xNN and a message longer than kMaxErrorBytes
+// is cut ("... (N bytes)").
 class Error : public std::runtime_error {
  public:
-  using std::runtime_error::runtime_error;
+  explicit Error(const std::string& what);
+  explicit Error(const char* what) : Error(std::string(what)) {}
 };
+
+inline constexpr size_t kMaxErrorBytes = 4096;
 
 // A tensor had the wrong rank or size: the message names the layer or
 // function, the expected shape and the received one.

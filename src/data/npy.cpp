@@ -12,6 +12,7 @@
 
 #include "data/dtype_convert.hpp"
 #include "seqnet/error.hpp"
+#include "seqnet/printable.hpp"
 #include "seqnet/files.hpp"
 
 namespace seqnet::data {
@@ -60,7 +61,7 @@ class HeaderParser {
         h.shape = tuple();
         have_shape = true;
       } else {
-        bad(source_, fmt::format("unexpected key '{}' in the header", key));
+        bad(source_, fmt::format("unexpected key '{}' in the header", printable(key)));
       }
       ws();
       if (peek() == ',') {
@@ -158,7 +159,7 @@ class HeaderParser {
 };
 
 detail::ElemType parse_descr(const std::string& descr, std::string_view source) {
-  if (descr.size() < 2) bad(source, fmt::format("unsupported dtype '{}'", descr));
+  if (descr.size() < 2) bad(source, fmt::format("unsupported dtype '{}'", printable(descr)));
   size_t k = 0;
   bool big = false;
   const char order = descr[0];
@@ -166,11 +167,11 @@ detail::ElemType parse_descr(const std::string& descr, std::string_view source) 
     big = order == '>';
     k = 1;
   }
-  if (descr.size() - k < 2) bad(source, fmt::format("unsupported dtype '{}'", descr));
+  if (descr.size() - k < 2) bad(source, fmt::format("unsupported dtype '{}'", printable(descr)));
   const char code = descr[k];
   const std::string digits = descr.substr(k + 1);
   if (digits.size() != 1 || digits[0] < '1' || digits[0] > '8') {
-    bad(source, fmt::format("unsupported dtype '{}'", descr));
+    bad(source, fmt::format("unsupported dtype '{}'", printable(descr)));
   }
   const int size = digits[0] - '0';
   detail::ElemType t;
@@ -198,7 +199,7 @@ detail::ElemType parse_descr(const std::string& descr, std::string_view source) 
       break;
   }
   if (!ok) {
-    bad(source, fmt::format("unsupported dtype '{}' (seqnet reads float16/32/64, int8-64, uint8-64 and bool)", descr));
+    bad(source, fmt::format("unsupported dtype '{}' (seqnet reads float16/32/64, int8-64, uint8-64 and bool)", printable(descr)));
   }
   return t;
 }
@@ -457,7 +458,7 @@ NamedArrays parse_npz(const std::string& bytes, std::string_view source, const N
     std::string name = st.name;
     if (!name.empty() && name.back() == '/') continue;  // a directory entry
     if (name.size() < 5 || name.compare(name.size() - 4, 4, ".npy") != 0) {
-      bad_zip(source, fmt::format("member '{}' is not a .npy file", name));
+      bad_zip(source, fmt::format("member '{}' is not a .npy file", printable(name)));
     }
     name.resize(name.size() - 4);
     if (!seen.insert(name).second) bad_zip(source, fmt::format("member '{}.npy' appears twice", name));

@@ -8,6 +8,7 @@
 
 #include "layers/param_guard.hpp"
 #include "seqnet/error.hpp"
+#include "seqnet/printable.hpp"
 #include "seqnet/io/config.hpp"
 #include "seqnet/io/json.hpp"
 #include "seqnet/layers/serialization.hpp"
@@ -202,7 +203,7 @@ SymbolicTensor make_input(const json& config, const std::string& fallback_name) 
     const std::string dt = r.get_string("dtype");
     static const std::set<std::string> ok{"float32", "float64", "float16", "int32", "int64", "int8", "int16",
                                           "uint8",   "bool"};
-    if (!ok.count(dt)) throw ValueError(fmt::format("{}: unsupported input dtype '{}'", r.context(), dt));
+    if (!ok.count(dt)) throw ValueError(fmt::format("{}: unsupported input dtype '{}'", r.context(), printable(dt)));
   }
   const char* key = r.has("batch_input_shape") ? "batch_input_shape" : "batch_shape";
   Shape bs = r.get_shape(key, true);

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "seqnet/error.hpp"
+#include "seqnet/printable.hpp"
 #include "seqnet/files.hpp"
 #include "seqnet/io/config.hpp"
 #include "seqnet/io/json.hpp"
@@ -144,7 +145,7 @@ FileHeader check_header(const io::SafetensorsFile& f) {
   }
   for (const auto& t : f.tensors()) {
     if (t.dtype != io::DType::F32) {
-      throw IOError(fmt::format("{}: tensor '{}' has dtype {}; seqnet model files hold F32", f.source(), t.name,
+      throw IOError(fmt::format("{}: tensor '{}' has dtype {}; seqnet model files hold F32", f.source(), printable(t.name),
                                 io::dtype_name(t.dtype)));
     }
   }
@@ -155,7 +156,7 @@ FileHeader check_header(const io::SafetensorsFile& f) {
 const io::TensorInfo& expect_tensor(const io::SafetensorsFile& f, const std::string& name, const Shape& shape,
                                     const char* what, std::set<std::string>& used) {
   const io::TensorInfo* t = f.find(name);
-  if (t == nullptr) throw IOError(fmt::format("{}: {} '{}' is missing", f.source(), what, name));
+  if (t == nullptr) throw IOError(fmt::format("{}: {} '{}' is missing", f.source(), what, printable(name)));
   if (t->shape != shape) {
     throw ShapeError(fmt::format("{}: {} '{}' has shape {} in the file but the model needs {}", f.source(), what, name,
                                  shape_str(t->shape), shape_str(shape)));

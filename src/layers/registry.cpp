@@ -8,6 +8,7 @@
 #include <mutex>
 
 #include "seqnet/error.hpp"
+#include "seqnet/printable.hpp"
 #include "seqnet/layers/serialization.hpp"
 
 namespace seqnet {
@@ -77,15 +78,14 @@ std::shared_ptr<Layer> layer_from_config(const json& cc) {
   if (!f) {
     std::string known;
     for (const auto& n : registered_layers()) known += (known.empty() ? "" : ", ") + n;
-    throw ValueError(fmt::format("unknown layer class '{}'; seqnet knows: {}", cc["class_name"].get<std::string>().substr(0, 64),
+    throw ValueError(fmt::format("unknown layer class '{}'; seqnet knows: {}", printable(cc["class_name"].get<std::string>(), 64),
                                  known));
   }
   static const json kEmpty = json::object();
   const json& config = cc.contains("config") ? cc["config"] : kEmpty;
   std::string label = "?";
   if (config.is_object() && config.contains("name") && config["name"].is_string()) {
-    label = config["name"].get<std::string>();
-    if (label.size() > 64) label = label.substr(0, 64) + "...";
+    label = printable(config["name"].get<std::string>(), 64);
   }
   const ConfigReader reader(config, fmt::format("{} \"{}\" config", cls, label));
   return f(reader);

@@ -9,6 +9,7 @@
 #include <limits>
 
 #include "seqnet/error.hpp"
+#include "seqnet/printable.hpp"
 #include "seqnet/layers/serialization.hpp"
 #include "seqnet/detail/ops/activations.hpp"
 
@@ -49,7 +50,7 @@ std::string ConfigReader::name() const {
   std::string n = v.get<std::string>();
   if (n.empty()) fail("name", "must not be empty");
   if (n.size() > 256) fail("name", "is longer than 256 bytes");
-  if (n.find('/') != std::string::npos) fail("name", fmt::format("must not contain '/', got \"{}\"", n));
+  if (n.find('/') != std::string::npos) fail("name", fmt::format("must not contain '/', got \"{}\"", printable(n)));
   return n;
 }
 
