@@ -9,37 +9,21 @@
 
 namespace seqnet::layers {
 
-namespace {
-
-RecurrentConfig to_config(int64_t units, const GRUOptions& o) {
-  RecurrentConfig c = common_recurrent_config(units, o);
-  c.recurrent_activation = o.recurrent_activation;
-  return c;
-}
-
-}  // namespace
-
 GRU::GRU(int64_t units, const GRUOptions& options)
-    : Recurrent("GRU", to_config(units, options), options.name), options_(options) {}
+    : Recurrent("GRU", gated_recurrent_config(units, options), options.name), options_(options) {}
 
 std::shared_ptr<Recurrent> GRU::clone_with(std::string name, bool go_backwards, bool zero_output_for_mask) const {
-  GRUOptions o = options_;
-  o.go_backwards = go_backwards;
-  o.zero_output_for_mask = zero_output_for_mask;
-  o.name = std::move(name);
-  return std::make_shared<GRU>(config_.units, o);
+  return clone_cell<GRU>(config_.units, options_, std::move(name), go_backwards, zero_output_for_mask);
 }
 
 void GRU::add_cell_config(nlohmann::json& c) const {
-  c["recurrent_activation"] = ops::activation_name(rec_act_);
-  c["implementation"] = 2;
+  add_gate_config(c);
   c["reset_after"] = options_.reset_after;
 }
 
 std::shared_ptr<Layer> GRU::from_config(const ConfigReader& r) {
   GRUOptions o;
-  const int64_t units = read_recurrent_config(r, o);
-  o.recurrent_activation = r.get_activation("recurrent_activation", o.recurrent_activation);
+  const int64_t units = read_gated_recurrent_config(r, o);
   o.reset_after = r.get_bool("reset_after", o.reset_after);
   return std::make_shared<GRU>(units, o);
 }

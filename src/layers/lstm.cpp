@@ -8,25 +8,11 @@
 
 namespace seqnet::layers {
 
-namespace {
-
-RecurrentConfig to_config(int64_t units, const LSTMOptions& o) {
-  RecurrentConfig c = common_recurrent_config(units, o);
-  c.recurrent_activation = o.recurrent_activation;
-  return c;
-}
-
-}  // namespace
-
 LSTM::LSTM(int64_t units, const LSTMOptions& options)
-    : Recurrent("LSTM", to_config(units, options), options.name), options_(options) {}
+    : Recurrent("LSTM", gated_recurrent_config(units, options), options.name), options_(options) {}
 
 std::shared_ptr<Recurrent> LSTM::clone_with(std::string name, bool go_backwards, bool zero_output_for_mask) const {
-  LSTMOptions o = options_;
-  o.go_backwards = go_backwards;
-  o.zero_output_for_mask = zero_output_for_mask;
-  o.name = std::move(name);
-  return std::make_shared<LSTM>(config_.units, o);
+  return clone_cell<LSTM>(config_.units, options_, std::move(name), go_backwards, zero_output_for_mask);
 }
 
 void LSTM::build(const std::vector<Shape>& in) {
@@ -39,15 +25,13 @@ void LSTM::build(const std::vector<Shape>& in) {
 }
 
 void LSTM::add_cell_config(nlohmann::json& c) const {
-  c["recurrent_activation"] = ops::activation_name(rec_act_);
+  add_gate_config(c);
   c["unit_forget_bias"] = options_.unit_forget_bias;
-  c["implementation"] = 2;
 }
 
 std::shared_ptr<Layer> LSTM::from_config(const ConfigReader& r) {
   LSTMOptions o;
-  const int64_t units = read_recurrent_config(r, o);
-  o.recurrent_activation = r.get_activation("recurrent_activation", o.recurrent_activation);
+  const int64_t units = read_gated_recurrent_config(r, o);
   o.unit_forget_bias = r.get_bool("unit_forget_bias", o.unit_forget_bias);
   return std::make_shared<LSTM>(units, o);
 }

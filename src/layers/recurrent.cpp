@@ -349,6 +349,11 @@ void Recurrent::weight_gradients(RecurrentCache& c) {
 
 namespace seqnet::layers {
 
+void Recurrent::add_gate_config(nlohmann::json& c) const {
+  c["recurrent_activation"] = ops::activation_name(rec_act_);
+  c["implementation"] = 2;
+}
+
 nlohmann::json Recurrent::get_config() const {
   nlohmann::json c = base_layer_config(*this);
   c["units"] = config_.units;

@@ -3,6 +3,7 @@
 // as Keras 2 config values; shared by Recurrent::get_config and the cells'
 // from_config. Internal to the library.
 
+#include <memory>
 #include <string>
 
 #include "seqnet/error.hpp"
@@ -52,6 +53,35 @@ int64_t read_recurrent_config(const ConfigReader& r, Options& o) {
   visit_recurrent_options(o, o, [&](const char* key, auto& v, auto&) { read_recurrent_option(r, key, v); });
   o.name = r.name();
   return r.get_int("units", 1, kMaxConfigDim);
+}
+
+// As read_recurrent_config, plus the gates' activation of a gated cell
+// (LSTM, GRU).
+template <class Options>
+int64_t read_gated_recurrent_config(const ConfigReader& r, Options& o) {
+  const int64_t units = read_recurrent_config(r, o);
+  o.recurrent_activation = r.get_activation("recurrent_activation", o.recurrent_activation);
+  return units;
+}
+
+// The normalized config of a gated cell's options (the shared family plus
+// the gates' activation).
+template <class Options>
+RecurrentConfig gated_recurrent_config(int64_t units, const Options& o) {
+  RecurrentConfig c = common_recurrent_config(units, o);
+  c.recurrent_activation = o.recurrent_activation;
+  return c;
+}
+
+// A new cell of class Cell with options `o` but the given name, go_backwards
+// and zero_output_for_mask (Recurrent::clone_with of every cell).
+template <class Cell, class Options>
+std::shared_ptr<Recurrent> clone_cell(int64_t units, Options o, std::string name, bool go_backwards,
+                                      bool zero_output_for_mask) {
+  o.go_backwards = go_backwards;
+  o.zero_output_for_mask = zero_output_for_mask;
+  o.name = std::move(name);
+  return std::make_shared<Cell>(units, o);
 }
 
 }  // namespace seqnet::layers

@@ -273,6 +273,13 @@ void ConfigReader::expect_float32() const {
   fail("dtype", fmt::format("is {}; seqnet layers compute in float32", brief(v)));
 }
 
+const Json& config_object(const Json& cc, const std::string& what) {
+  static const Json kEmpty = Json::object();
+  if (!cc.contains("config") || cc["config"].is_null()) return kEmpty;
+  if (!cc["config"].is_object()) throw ValueError(fmt::format("{}: `config` must be an object", what));
+  return cc["config"];
+}
+
 void ConfigReader::expect_common() const {
   expect_float32();
   expect_null("activity_regularizer", "seqnet has no activity regularizers");

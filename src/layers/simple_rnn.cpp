@@ -21,11 +21,7 @@ std::shared_ptr<Layer> SimpleRNN::from_config(const ConfigReader& r) {
 SEQNET_REGISTER_LAYER(SimpleRNN);
 
 std::shared_ptr<Recurrent> SimpleRNN::clone_with(std::string name, bool go_backwards, bool zero_output_for_mask) const {
-  SimpleRNNOptions o = options_;
-  o.go_backwards = go_backwards;
-  o.zero_output_for_mask = zero_output_for_mask;
-  o.name = std::move(name);
-  return std::make_shared<SimpleRNN>(config_.units, o);
+  return clone_cell<SimpleRNN>(config_.units, options_, std::move(name), go_backwards, zero_output_for_mask);
 }
 
 void SimpleRNN::prepare(RecurrentCache&) const {}

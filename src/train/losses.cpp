@@ -227,17 +227,6 @@ std::shared_ptr<Loss> make_loss(std::string_view name) {
 
 // ---------------------------------------------------------------- Keras configs
 
-namespace {
-
-// The "config" object of {"class_name", "config"} (empty when absent).
-const nlohmann::json& config_object(const nlohmann::json& cc, const std::string& what) {
-  static const nlohmann::json kEmpty = nlohmann::json::object();
-  if (!cc.contains("config") || cc["config"].is_null()) return kEmpty;
-  if (!cc["config"].is_object()) throw ValueError(fmt::format("{}: `config` must be an object", what));
-  return cc["config"];
-}
-
-}  // namespace
 
 // The reverse of Loss::get_config (and of the names make_loss takes).
 std::shared_ptr<Loss> loss_from_config(const nlohmann::json& j) {

@@ -329,22 +329,16 @@ std::shared_ptr<Optimizer> make_optimizer(std::string_view name) {
 
 // ---------------------------------------------------------------- Keras configs
 
+
 namespace {
 
-// The "config" object of {"class_name", "config"} (empty when absent).
-const nlohmann::json& config_object(const nlohmann::json& cc, const std::string& what) {
-  static const nlohmann::json kEmpty = nlohmann::json::object();
-  if (!cc.contains("config") || cc["config"].is_null()) return kEmpty;
-  if (!cc["config"].is_object()) throw ValueError(fmt::format("{}: `config` must be an object", what));
-  return cc["config"];
+// The clipping options every optimizer has; null / absent / 0 mean "not set".
+template <class Options>
+void read_clipping(const ConfigReader& r, Options& o) {
+  o.clipnorm = r.get_float("clipnorm", 0.0f, 0.0, FLT_MAX);
+  o.clipvalue = r.get_float("clipvalue", 0.0f, 0.0, FLT_MAX);
+  o.global_clipnorm = r.get_float("global_clipnorm", 0.0f, 0.0, FLT_MAX);
 }
-
-}  // namespace
-
-namespace {
-
-// An optional clipping value: null / absent / 0 mean "not set".
-float clip_value_from(const ConfigReader& r, const char* key) { return r.get_float(key, 0.0f, 0.0, FLT_MAX); }
 
 }  // namespace
 
@@ -371,9 +365,7 @@ std::shared_ptr<Optimizer> optimizer_from_config(const nlohmann::json& cc) {
     o.learning_rate = r.get_float(lr_key, o.learning_rate, 0.0, FLT_MAX);
     o.momentum = r.get_float("momentum", 0.0f, 0.0, 1.0);
     o.nesterov = r.get_bool("nesterov", false);
-    o.clipnorm = clip_value_from(r, "clipnorm");
-    o.clipvalue = clip_value_from(r, "clipvalue");
-    o.global_clipnorm = clip_value_from(r, "global_clipnorm");
+    read_clipping(r, o);
     return SGD(o);
   }
   if (c == "rmsprop") {
@@ -383,9 +375,7 @@ std::shared_ptr<Optimizer> optimizer_from_config(const nlohmann::json& cc) {
     o.momentum = r.get_float("momentum", 0.0f, 0.0, 1.0);
     o.epsilon = r.get_float("epsilon", o.epsilon, 0.0, FLT_MAX);
     o.centered = r.get_bool("centered", false);
-    o.clipnorm = clip_value_from(r, "clipnorm");
-    o.clipvalue = clip_value_from(r, "clipvalue");
-    o.global_clipnorm = clip_value_from(r, "global_clipnorm");
+    read_clipping(r, o);
     return RMSprop(o);
   }
   if (c == "adam") {
@@ -395,9 +385,7 @@ std::shared_ptr<Optimizer> optimizer_from_config(const nlohmann::json& cc) {
     o.beta_2 = r.get_float("beta_2", o.beta_2, 0.0, 1.0);
     o.epsilon = r.get_float("epsilon", o.epsilon, 0.0, FLT_MAX);
     o.amsgrad = r.get_bool("amsgrad", false);
-    o.clipnorm = clip_value_from(r, "clipnorm");
-    o.clipvalue = clip_value_from(r, "clipvalue");
-    o.global_clipnorm = clip_value_from(r, "global_clipnorm");
+    read_clipping(r, o);
     return Adam(o);
   }
   if (c == "adagrad") {
@@ -405,9 +393,7 @@ std::shared_ptr<Optimizer> optimizer_from_config(const nlohmann::json& cc) {
     o.learning_rate = r.get_float(lr_key, o.learning_rate, 0.0, FLT_MAX);
     o.initial_accumulator_value = r.get_float("initial_accumulator_value", o.initial_accumulator_value, 0.0, FLT_MAX);
     o.epsilon = r.get_float("epsilon", o.epsilon, 0.0, FLT_MAX);
-    o.clipnorm = clip_value_from(r, "clipnorm");
-    o.clipvalue = clip_value_from(r, "clipvalue");
-    o.global_clipnorm = clip_value_from(r, "global_clipnorm");
+    read_clipping(r, o);
     return Adagrad(o);
   }
   throw ValueError(fmt::format("optimizer config: unknown optimizer '{}'; expected SGD, RMSprop, Adam or Adagrad",

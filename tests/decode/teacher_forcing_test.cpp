@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "support/hook_recorder.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace seqnet;
@@ -176,24 +177,7 @@ TEST(ScheduledSampling, CallbackHooksRunInKerasOrder) {
   Models m = make_models(data.n_symbols, 4);
   m.train.compile({.optimizer = "adam", .loss = "sparse_categorical_crossentropy"});
   std::vector<std::string> ev;
-  auto cb = LambdaCallback({
-      .on_epoch_begin = [&](int e, Logs&) { ev.push_back("eb" + std::to_string(e)); },
-      .on_epoch_end =
-          [&](int e, Logs& l) {
-            std::string keys;
-            for (const auto& kv : l.items()) keys += " " + kv.first;
-            ev.push_back("ee" + std::to_string(e) + keys);
-          },
-      .on_batch_begin =
-          [&](int b, Logs& l) { ev.push_back("bb" + std::to_string(b) + " " + std::to_string(int(l.at("size")))); },
-      .on_batch_end =
-          [&](int b, Logs& l) {
-            ev.push_back("be" + std::to_string(b) + (l.contains("loss") ? " loss" : "") +
-                         (l.contains("teacher_forcing_probability") ? " eps" : ""));
-          },
-      .on_train_begin = [&](Logs&) { ev.push_back("tb"); },
-      .on_train_end = [&](Logs&) { ev.push_back("te"); },
-  });
+  auto cb = seqnet::testing::record_hooks(ev, {{"loss", "loss"}, {"teacher_forcing_probability", "eps"}});
   // 20 samples in batches of 8, 8 and 4; the schedule's epochs 2 and 3.
   History h = decode::fit_scheduled_sampling(
       m.train, m.encoder, m.decoder, {ed.encoder_input}, ed.decoder_input, ed.decoder_target,

@@ -13,6 +13,7 @@
 #include <filesystem>
 
 #include "io/io_test_util.hpp"
+#include "support/hook_recorder.hpp"
 #include "support/gradcheck.hpp"
 
 using namespace seqnet;
@@ -157,20 +158,7 @@ Stateful stateful_rnn(uint64_t seed) {
 TEST(TruncatedBPTT, CallbackHooksRunInKerasOrderPerBatchOfSequences) {
   Stateful s = stateful_rnn(3);
   std::vector<std::string> ev;
-  auto cb = LambdaCallback({
-      .on_epoch_begin = [&](int e, Logs&) { ev.push_back("eb" + std::to_string(e)); },
-      .on_epoch_end =
-          [&](int e, Logs& l) {
-            std::string keys;
-            for (const auto& kv : l.items()) keys += " " + kv.first;
-            ev.push_back("ee" + std::to_string(e) + keys);
-          },
-      .on_batch_begin =
-          [&](int b, Logs& l) { ev.push_back("bb" + std::to_string(b) + " " + std::to_string(int(l.at("size")))); },
-      .on_batch_end = [&](int b, Logs& l) { ev.push_back("be" + std::to_string(b) + (l.contains("loss") ? " loss" : "")); },
-      .on_train_begin = [&](Logs&) { ev.push_back("tb"); },
-      .on_train_end = [&](Logs&) { ev.push_back("te"); },
-  });
+  auto cb = seqnet::testing::record_hooks(ev);
   // 8 sequences in batches of 3 (3, 3, 2), each of 2 windows; resumed at epoch 1.
   History h = fit_truncated_bptt(s.model, s.x, s.y,
                                  {.window = 3, .epochs = 3, .batch_size = 3, .verbose = 0, .callbacks = {cb},

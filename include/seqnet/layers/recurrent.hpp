@@ -150,6 +150,9 @@ class Recurrent : public Layer {
 
   // Cell hooks. add_cell_config: writes the config keys only this cell has.
   virtual void add_cell_config(nlohmann::json& config) const = 0;
+  // The keys every gated cell writes: recurrent_activation and Keras's
+  // implementation (2).
+  void add_gate_config(nlohmann::json& config) const;
   // bias_shape: the bias weight's shape. input_bias: the part of
   // the bias added to the input projections (G*H floats) or null.
   virtual Shape bias_shape() const;

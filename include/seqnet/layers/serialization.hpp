@@ -130,6 +130,12 @@ class ConfigReader {
   [[noreturn]] void fail(const std::string& key, std::string_view what) const;
 };
 
+// The "config" object of {"class_name": ..., "config": {...}}: an empty
+// object when absent or null. Throws ValueError "<what>: `config` must be
+// an object" otherwise. For readers of other Keras objects (losses,
+// optimizers).
+const nlohmann::json& config_object(const nlohmann::json& class_and_config, const std::string& what);
+
 // Makes a layer from its config. Throws ValueError for an invalid config.
 using LayerFactory = std::function<std::shared_ptr<Layer>(const ConfigReader& config)>;
 
