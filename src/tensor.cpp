@@ -149,6 +149,12 @@ std::string shape_str(const Shape& shape) {
 
 int64_t shape_size(const Shape& shape) { return checked_size(shape); }
 
+double shape_elements(const Shape& shape) {
+  double n = 1.0;
+  for (int64_t d : shape) n *= d >= 0 ? static_cast<double>(d) : 1.0;
+  return n;
+}
+
 Tensor::Tensor(Shape shape) : shape_(std::move(shape)) {
   size_ = checked_size(shape_);
   storage_ = allocate(size_);

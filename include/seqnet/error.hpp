@@ -40,4 +40,12 @@ class IOError : public Error {
   using Error::Error;
 };
 
+// A call would need more memory than its limit allows (estimated before it
+// runs): the message names the layer, the size, the limit and the option
+// that sets it.
+class ResourceError : public Error {
+ public:
+  using Error::Error;
+};
+
 }  // namespace seqnet

@@ -34,6 +34,7 @@
 #include "seqnet/layers/initializers.hpp"
 #include "seqnet/layers/layer.hpp"
 #include "seqnet/layers/regularizers.hpp"
+#include "seqnet/memory.hpp"
 #include "seqnet/model/layer_ref.hpp"
 #include "seqnet/model/model.hpp"
 #include "seqnet/model/symbolic.hpp"

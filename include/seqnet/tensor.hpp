@@ -34,6 +34,9 @@ using Shape = std::vector<int64_t>;
 std::string shape_str(const Shape& shape);
 // Product of the dimensions (1 for a scalar shape ()). REQUIRES: no None.
 int64_t shape_size(const Shape& shape);
+// The product as a double, which cannot overflow (None and negative
+// dimensions count as 1): for size estimates of shapes not yet checked.
+double shape_elements(const Shape& shape);
 
 // A strided 2-D window into float storage: `rows` rows of `cols` floats,
 // row r starting at data + r * ld. Used for time slices of (B, T, F)

@@ -323,7 +323,7 @@ Tensor parse_npy(std::string_view bytes, std::string_view source) {
   return out;
 }
 
-Tensor load_npy(const std::string& path) { return parse_npy(read_file(path), path); }
+Tensor load_npy(const std::string& path, int64_t max_file_bytes) { return parse_npy(read_file(path, max_file_bytes), path); }
 
 // ---------------------------------------------------------------- .npy write
 
@@ -444,53 +444,82 @@ NamedArrays parse_npz(const std::string& bytes, std::string_view source, const N
   if (count > limits.max_members) {
     bad_zip(source, fmt::format("{} members, more than the limit of {}", count, limits.max_members));
   }
-  NamedArrays out;
-  std::set<std::string> seen;
-  uint64_t total = 0;
-  std::string buf;
+  // What the archive may inflate to: the limit, and the ratio to its size.
+  const double by_ratio = std::max(limits.max_inflation_ratio * static_cast<double>(bytes.size()),
+                                   static_cast<double>(limits.inflation_allowance));
+  const uint64_t allowed = by_ratio < static_cast<double>(limits.max_total_bytes) ? static_cast<uint64_t>(by_ratio)
+                                                                                  : limits.max_total_bytes;
+  auto over_limit = [&](uint64_t n, std::string_view how) {
+    if (allowed == limits.max_total_bytes) {
+      return fmt::format("the members {} {} bytes, more than the limit of {} bytes (NpzLimits::max_total_bytes)", how,
+                         n, allowed);
+    }
+    return fmt::format("the members {} {} bytes, more than {} bytes: {:.0f} times the archive's {} bytes (a "
+                       "decompression bomb? NpzLimits::max_inflation_ratio is {})",
+                       how, n, allowed, static_cast<double>(n) / static_cast<double>(bytes.size()), bytes.size(),
+                       limits.max_inflation_ratio);
+  };
+  // The central directory's sizes first: nothing is inflated for an
+  // archive that declares more than it may hold.
+  std::vector<zip_stat_t> stats(static_cast<size_t>(count));
+  uint64_t declared = 0;
   for (zip_int64_t i = 0; i < count; ++i) {
-    zip_stat_t st;
+    zip_stat_t& st = stats[static_cast<size_t>(i)];
     zip_stat_init(&st);
     if (zip_stat_index(za.get(), static_cast<zip_uint64_t>(i), 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME) ||
-        st.name == nullptr) {
+        st.name == nullptr || !(st.valid & ZIP_STAT_SIZE)) {
       bad_zip(source, fmt::format("cannot read member {}: {}", i, zip_strerror(za.get())));
     }
+    declared += std::min<uint64_t>(st.size, allowed + 1);  // saturating: allowed is far below 2^63
+    if (declared > allowed) bad_zip(source, over_limit(declared, "declare at least"));
+  }
+  NamedArrays out;
+  std::set<std::string> seen;
+  std::string buf;
+  for (zip_int64_t i = 0; i < count; ++i) {
+    const zip_stat_t& st = stats[static_cast<size_t>(i)];
     std::string name = st.name;
     if (!name.empty() && name.back() == '/') continue;  // a directory entry
     if (name.size() < 5 || name.compare(name.size() - 4, 4, ".npy") != 0) {
       bad_zip(source, fmt::format("member '{}' is not a .npy file", printable(name)));
     }
     name.resize(name.size() - 4);
-    if (!seen.insert(name).second) bad_zip(source, fmt::format("member '{}.npy' appears twice", name));
-    const std::string member = fmt::format("{} (member '{}.npy')", source, name);
+    if (!seen.insert(name).second) bad_zip(source, fmt::format("member '{}.npy' appears twice", printable(name)));
+    const std::string member = fmt::format("{} (member '{}.npy')", source, printable(name));
     std::unique_ptr<zip_file_t, ZipFileCloser> f(zip_fopen_index(za.get(), static_cast<zip_uint64_t>(i), 0));
-    if (!f) bad_zip(source, fmt::format("cannot open member '{}.npy': {}", name, zip_strerror(za.get())));
-    // Read in chunks: memory grows with the data actually decompressed, never
-    // with the size the archive claims.
+    if (!f) bad_zip(source, fmt::format("cannot open member '{}.npy': {}", printable(name), zip_strerror(za.get())));
+    // Inflate in chunks up to the declared size (checked above against the
+    // limits) and one byte over it: memory never exceeds what the archive
+    // declares, and a member that lies about its size stops at once.
     buf.clear();
+    buf.reserve(static_cast<size_t>(st.size));
     char chunk[1 << 16];
     for (;;) {
-      const zip_int64_t got = zip_fread(f.get(), chunk, sizeof(chunk));
+      const uint64_t room = st.size - buf.size() + 1;
+      const zip_int64_t got = zip_fread(f.get(), chunk, std::min<uint64_t>(sizeof(chunk), room));
       if (got < 0) {
-        bad_zip(source, fmt::format("cannot read member '{}.npy': {}", name, zip_file_strerror(f.get())));
+        bad_zip(source,
+                fmt::format("cannot read member '{}.npy': {}", printable(name), zip_file_strerror(f.get())));
       }
       if (got == 0) break;
-      total += static_cast<uint64_t>(got);
-      if (total > limits.max_total_bytes) {
-        bad_zip(source, fmt::format("the members decompress to more than the limit of {} bytes",
-                                    limits.max_total_bytes));
+      if (buf.size() + static_cast<uint64_t>(got) > st.size) {
+        bad_zip(source, fmt::format("member '{}.npy' inflates to more than the {} bytes its header declares",
+                                    printable(name), st.size));
       }
       buf.append(chunk, static_cast<size_t>(got));
     }
-    if ((st.valid & ZIP_STAT_SIZE) && st.size != buf.size()) {
-      bad_zip(source, fmt::format("member '{}.npy' holds {} bytes but its header says {}", name, buf.size(), st.size));
+    if (st.size != buf.size()) {
+      bad_zip(source, fmt::format("member '{}.npy' holds {} bytes but its header says {}", printable(name), buf.size(),
+                                  st.size));
     }
     out.emplace_back(name, parse_npy(buf, member));
   }
   return out;
 }
 
-NamedArrays load_npz(const std::string& path, const NpzLimits& limits) { return parse_npz(read_file(path), path, limits); }
+NamedArrays load_npz(const std::string& path, const NpzLimits& limits) {
+  return parse_npz(read_file(path, limits.max_file_bytes), path, limits);
+}
 
 std::string serialize_npz(const NamedArrays& arrays, bool compress, NpyDType dtype) {
   std::set<std::string> seen;

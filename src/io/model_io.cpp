@@ -507,7 +507,7 @@ std::unique_ptr<Model> load_model_from_bytes(std::string bytes, const std::strin
 }
 
 std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& options) {
-  return load_model_from_bytes(read_file(path), path, options);
+  return load_model_from_bytes(read_file(path, options.max_file_bytes), path, options);
 }
 
 }  // namespace seqnet

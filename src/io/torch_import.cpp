@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -183,16 +184,47 @@ class Importer {
 
 }  // namespace
 
-StateDict load_state_dict(const std::string& path) {
-  std::string bytes = read_file(path);
+StateDict load_state_dict(const std::string& path, int64_t max_bytes) {
+  std::string bytes = read_file(path, max_bytes);
   StateDict out;
   if (bytes.size() >= 2 && bytes[0] == 'P' && bytes[1] == 'K') {
-    for (auto& [k, t] : data::parse_npz(bytes, path)) out.emplace_back(k, t);
+    data::NpzLimits limits;
+    if (max_bytes >= 0) limits.max_total_bytes = std::min<uint64_t>(limits.max_total_bytes, max_bytes);
+    for (auto& [k, t] : data::parse_npz(bytes, path, limits)) out.emplace_back(k, t);
     return out;
   }
   const auto f = SafetensorsFile::parse(std::move(bytes), path);
   for (const auto& info : f.tensors()) out.emplace_back(info.name, f.to_tensor(info));
   return out;
+}
+
+int64_t state_dict_byte_limit(const Model& model) {
+  int64_t values = 0, weights = 0;
+  for (const auto& l : model.unique_layers()) {
+    for (const Param* p : l->params()) {
+      values += p->value.size();
+      ++weights;
+    }
+  }
+  return 8 * values + 1024 * weights + (int64_t{16} << 20);
+}
+
+void check_torch_mapping(const Model& model, const std::vector<TorchMapping>& mapping) {
+  std::set<const Layer*> mapped;
+  for (const auto& m : mapping) {
+    LayerRef ref = model.get_layer(m.layer);
+    Layer& l = *ref;
+    if (!mapped.insert(&l).second) {
+      throw ValueError(fmt::format("import-torch: layer '{}' is mapped twice", m.layer));
+    }
+    if (l.params().empty()) {
+      throw ValueError(fmt::format("import-torch: {} has no weights (is the model built?)", l.describe()));
+    }
+    if (m.torch_layer < 0) {
+      throw ValueError(fmt::format("import-torch: mapping of '{}': torch layer index {} is negative", m.layer,
+                                   m.torch_layer));
+    }
+  }
 }
 
 TorchMapping parse_torch_mapping(std::string_view spec) {
@@ -219,6 +251,7 @@ TorchMapping parse_torch_mapping(std::string_view spec) {
 std::vector<std::string> import_torch_state_dict(Model& model, const StateDict& state_dict,
                                                  const std::vector<TorchMapping>& mapping,
                                                  const TorchImportOptions& options) {
+  check_torch_mapping(model, mapping);
   Importer imp(state_dict);
   std::vector<Pending> pending;
   std::vector<std::string> report;
@@ -226,13 +259,7 @@ std::vector<std::string> import_torch_state_dict(Model& model, const StateDict& 
   for (const auto& m : mapping) {
     LayerRef ref = model.get_layer(m.layer);
     Layer& l = *ref;
-    if (!mapped.insert(&l).second) {
-      throw ValueError(fmt::format("import-torch: layer '{}' is mapped twice", m.layer));
-    }
-    if (l.params().empty()) {
-      throw ValueError(fmt::format("import-torch: {} has no weights (is the model built?)", l.describe()));
-    }
-    if (m.torch_layer < 0) throw ValueError("import-torch: negative torch layer index");
+    mapped.insert(&l);
     // Wrappers are walked through their sublayers: two recurrent sublayers
     // are the directions of one bidirectional nn.LSTM / nn.GRU / nn.RNN
     // (the second takes the "_reverse" weights); one sublayer is applied per
@@ -287,6 +314,11 @@ std::vector<std::string> import_torch_state_dict(Model& model, const StateDict& 
     }
   }
   for (auto& p : pending) p.dst->value.copy_from(p.value);
+  if (options.initialize_unmapped_layers) {
+    for (const auto& l : model.unique_layers()) {
+      if (!mapped.count(l.get())) l->initialize_weights();
+    }
+  }
   return report;
 }
 

@@ -97,6 +97,12 @@ std::vector<Shape> BaseDenseAttention::infer_shapes(const std::vector<Shape>& in
   return out;
 }
 
+double BaseDenseAttention::working_bytes(const std::vector<Shape>& in, bool training) const {
+  if (in.size() < 2 || in[0].size() != 3 || in[1].size() != 3) return 0.0;
+  const double scores = shape_elements({in[0][0], in[0][1], in[1][1]});
+  return 4.0 * scores * (training ? 4.0 : 2.0);
+}
+
 std::vector<Tensor> BaseDenseAttention::forward_impl(const std::vector<Tensor>& in, const CallArgs& args,
                                                      Cache* cache) {
   const Tensor& q = in[0];

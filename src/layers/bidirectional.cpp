@@ -95,6 +95,15 @@ void Bidirectional::visit_params(const std::function<void(const std::string&, Pa
   backward_->visit_params([&](const std::string& p, Param& w) { fn(backward_->name() + "/" + p, w); });
 }
 
+double Bidirectional::working_bytes(const std::vector<Shape>& in, bool training) const {
+  if (in.empty()) return 0.0;
+  // Both directions, and the per-direction outputs before they are merged.
+  const std::vector<Shape> x{in[0]};
+  double out = 0.0;
+  for (const Shape& s : forward_->output_shapes_for(x)) out += 4.0 * shape_elements(s);
+  return forward_->working_bytes(x, training) + backward_->working_bytes(x, training) + 2.0 * out;
+}
+
 void Bidirectional::visit_sublayers(const std::function<void(const std::string&, Layer&)>& fn) {
   fn(forward_->name(), *forward_);
   fn(backward_->name(), *backward_);

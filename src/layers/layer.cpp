@@ -172,6 +172,13 @@ nlohmann::json Layer::get_config() const {
   throw ValueError(fmt::format("{} is not serializable (no get_config)", describe()));
 }
 
+double Layer::working_bytes(const std::vector<Shape>&, bool) const { return 0.0; }
+
+void Layer::initialize_weights() {
+  for (auto& p : params_) p->initializer.fill(p->value, fmt::format("{}: {} initializer", describe(), p->name));
+  visit_sublayers([](const std::string&, Layer& sub) { sub.initialize_weights(); });
+}
+
 void Layer::visit_params(const std::function<void(const std::string&, Param&)>& fn) {
   for (auto& p : params_) fn(p->name, *p);
 }
@@ -216,6 +223,7 @@ Param& Layer::add_param(const std::string& name, const Shape& shape, const Initi
   if (run_init) init.fill(p->value, fmt::format("{}: {} initializer", describe(), name));
   p->grad = Tensor(shape);
   p->regularizer = reg;
+  p->initializer = init;
   params_.push_back(std::move(p));
   return *params_.back();
 }

@@ -17,6 +17,15 @@ std::shared_ptr<Recurrent> LSTM::clone_with(std::string name, bool go_backwards,
 
 void LSTM::build(const std::vector<Shape>& in) {
   Recurrent::build(in);
+  set_unit_forget_bias();
+}
+
+void LSTM::initialize_weights() {
+  Recurrent::initialize_weights();
+  set_unit_forget_bias();
+}
+
+void LSTM::set_unit_forget_bias() {
   if (bias_ != nullptr && options_.unit_forget_bias) {
     // Keras: bias = [init(H), ones(H), init(2H)].
     const int64_t H = config_.units;

@@ -78,6 +78,15 @@ Tensor Recurrent::compute_mask(const std::vector<Tensor>&, const std::vector<Ten
   return Tensor();
 }
 
+double Recurrent::working_bytes(const std::vector<Shape>& in, bool training) const {
+  if (in.empty() || in[0].size() != 3) return 0.0;
+  const double B = static_cast<double>(in[0][0]), T = static_cast<double>(in[0][1]), I = static_cast<double>(in[0][2]);
+  const double H = static_cast<double>(config_.units), G = gates();
+  // X (T, B, I), Z (T, B, G*H), Hs, Cs and Aux (T + 1, B, H); backward: dZ, dX.
+  const double forward = T * B * (I + G * H + 3 * H);
+  return 4.0 * (training ? forward + T * B * (G * H + I) : forward);
+}
+
 std::vector<Shape> Recurrent::infer_shapes(const std::vector<Shape>& in) const {
   const int S = num_states();
   const int64_t H = config_.units;

@@ -44,6 +44,13 @@ void TimeDistributed::visit_sublayers(const std::function<void(const std::string
   fn("", *inner_);
 }
 
+double TimeDistributed::working_bytes(const std::vector<Shape>& in, bool training) const {
+  if (in.empty() || in[0].size() < 3) return 0.0;
+  Shape inner(in[0].begin() + 1, in[0].end());
+  inner[0] = in[0][0] * in[0][1];
+  return inner_->working_bytes({inner}, training) + 4.0 * shape_elements(in[0]);
+}
+
 std::vector<Shape> TimeDistributed::infer_shapes(const std::vector<Shape>& in) const {
   expect_input_count(in.size(), 1, 1);
   const Shape& s = in[0];

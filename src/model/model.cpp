@@ -152,6 +152,38 @@ void Model::Impl::build(const std::vector<SymbolicTensor>& in, const std::vector
   outputs = out;
 }
 
+Model::Impl::MemoryPlan Model::Impl::plan_memory(const std::vector<Tensor>& x, int64_t batch, bool training) const {
+  std::vector<Shape> shapes(static_cast<size_t>(num_slots));
+  for (size_t i = 0; i < x.size() && i < input_slots.size(); ++i) {
+    Shape s = x[i].shape();
+    if (!s.empty()) s[0] = batch;
+    shapes[input_slots[i]] = s;
+  }
+  MemoryPlan plan;
+  std::vector<Shape> ins;
+  for (const auto& s : steps) {
+    ins.clear();
+    for (int slot : s.in) ins.push_back(shapes[slot]);
+    const Layer& layer = *s.node->layer;
+    const std::vector<Shape> outs = layer.output_shapes_for(ins);
+    double out_bytes = 0.0;
+    for (size_t k = 0; k < outs.size() && k < s.out.size(); ++k) {
+      shapes[s.out[k]] = outs[k];
+      out_bytes += 4.0 * shape_elements(outs[k]);
+    }
+    // Training keeps each output's gradient too.
+    const double bytes = out_bytes * (training ? 2.0 : 1.0) + layer.working_bytes(ins, training);
+    plan.bytes += bytes;
+    if (bytes > plan.biggest_bytes) {
+      plan.biggest_bytes = bytes;
+      plan.biggest = layer.describe();
+      plan.biggest_input = ins.empty() ? Shape{} : ins[0];
+    }
+  }
+  for (int slot : output_slots) plan.per_sample_outputs += 4.0 * shape_elements(shapes[slot]) / static_cast<double>(batch);
+  return plan;
+}
+
 void Model::Impl::forward(const std::vector<Tensor>& x, bool training) {
   values.assign(static_cast<size_t>(num_slots), Tensor());
   masks.assign(static_cast<size_t>(num_slots), Tensor());

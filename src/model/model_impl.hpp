@@ -62,6 +62,19 @@ struct Model::Impl {
   // Embedding(mask_zero)) and whether it passes its inputs' masks on. A layer
   // whose compute_mask throws on the probes is taken to pass masks on.
   std::vector<std::vector<bool>> mask_sources() const;
+
+  // A lower estimate of the memory one forward pass (with training, also
+  // its backward pass) over a batch of `batch` samples shaped like `x`
+  // needs, from the shapes alone: every output the plan keeps, and each
+  // layer's Layer::working_bytes. Throws as the layers' shape checks.
+  struct MemoryPlan {
+    double bytes = 0.0;             // all together
+    double per_sample_outputs = 0;  // bytes of the model's outputs per sample
+    std::string biggest;            // the layer needing the most, described
+    double biggest_bytes = 0.0;
+    Shape biggest_input;
+  };
+  MemoryPlan plan_memory(const std::vector<Tensor>& x, int64_t batch, bool training) const;
 };
 
 }  // namespace seqnet

@@ -13,6 +13,7 @@
 #include "model/model_impl.hpp"
 #include "seqnet/data/sequences.hpp"
 #include "seqnet/error.hpp"
+#include "seqnet/memory.hpp"
 #include "seqnet/random.hpp"
 #include "train/engine.hpp"
 #include "train/progbar.hpp"
@@ -210,11 +211,38 @@ void check_stateful(const Model& model, const Impl& m, int64_t n, int batch_size
   }
 }
 
+// Refuses a call whose batches would need more memory than `limit` (0: the
+// default limit; negative: no check), before anything runs. The call also
+// keeps `outputs_kept` copies of the model's outputs for all n samples
+// (predict: the batches' outputs, then the joined arrays).
+void check_memory(const Impl& m, const Tensors& x, int64_t n, int batch_size, bool training, double outputs_kept,
+                  int64_t limit, const char* what, const char* option) {
+  if (limit < 0 || n <= 0) return;
+  const bool by_default = limit == 0;
+  if (by_default) limit = default_memory_limit();
+  const int64_t batch = std::min<int64_t>(n, batch_size);
+  const Impl::MemoryPlan plan = m.plan_memory(x.items(), batch, training);
+  const double kept = outputs_kept * plan.per_sample_outputs * static_cast<double>(n);
+  const double need = plan.bytes + kept;
+  if (need <= static_cast<double>(limit)) return;
+  std::string part = fmt::format("{} alone needs {} for inputs {}", plan.biggest, format_bytes(plan.biggest_bytes),
+                                 shape_str(plan.biggest_input));
+  if (kept > plan.biggest_bytes) {
+    part = fmt::format("the outputs of all {} samples alone take {}", n, format_bytes(kept));
+  }
+  throw ResourceError(fmt::format("{}: {}: a batch of {} sample{} would need at least {} of activations{}, more than "
+                                  "the limit of {} ({}{}); {}. Use a smaller batch_size or raise the limit",
+                                  m.describe(), what, batch, batch == 1 ? "" : "s", format_bytes(need),
+                                  kept > 0 ? " and outputs" : "", format_bytes(static_cast<double>(limit)), option,
+                                  by_default ? "; by default half of this machine's memory" : "", part));
+}
+
 Logs evaluate_impl(Model& model, Impl& m, const Tensors& x, const Tensors& y, int batch_size, int verbose,
-                   const std::string& prefix) {
+                   const std::string& prefix, int64_t max_memory_bytes) {
   const int64_t n = check_inputs(m, x, "evaluate");
   check_targets(m, y, n, "evaluate");
   check_batch_size(m, batch_size, "evaluate");
+  check_memory(m, x, n, batch_size, false, 0.0, max_memory_bytes, "evaluate", "EvaluateOptions::max_memory_bytes");
   detail::check_stateful_batch_size(model, batch_size, m.describe() + ": evaluate",
                                     fmt::format("batch_size {} for {} samples", batch_size, n));
   check_stateful(model, m, n, batch_size, "evaluate");
@@ -417,7 +445,8 @@ class RowBatches : public detail::BatchSource {
   Logs end_epoch() override { return tally_.logs(m_); }
   Logs validate() override {
     if (vx_.empty()) return Logs();
-    return evaluate_impl(model_, m_, vx_, vy_, batch_size_, 0, "val_");
+    // fit checked the validation batches' memory already.
+    return evaluate_impl(model_, m_, vx_, vy_, batch_size_, 0, "val_", -1);
   }
 
  protected:
@@ -552,6 +581,11 @@ History Model::fit(const Tensors& x_in, const Tensors& y_in, const FitOptions& o
     }
   }
 
+  check_memory(m, x, n, o.batch_size, true, 0.0, o.max_memory_bytes, "fit", "FitOptions::max_memory_bytes");
+  if (!vx.empty()) {
+    check_memory(m, vx, vx[0].dim(0), o.batch_size, false, 0.0, o.max_memory_bytes, "fit (validation)",
+                 "FitOptions::max_memory_bytes");
+  }
   if (o.bucket_by_length) {
     BucketedBatches source(*this, m, x, y, vx, vy, o.batch_size, o.shuffle);
     return detail::run_epochs(*this, source, loop);
@@ -579,7 +613,7 @@ History Model::fit(const Tensors& x, const Tensors& y, int epochs, int batch_siz
 Logs Model::evaluate(const Tensors& x, const Tensors& y, const EvaluateOptions& options) {
   ensure_graph(x);
   if (!impl_->compiled) throw ValueError(fmt::format("{}: call compile() before evaluate()", impl_->describe()));
-  return evaluate_impl(*this, *impl_, x, y, options.batch_size, options.verbose, "");
+  return evaluate_impl(*this, *impl_, x, y, options.batch_size, options.verbose, "", options.max_memory_bytes);
 }
 
 Tensors Model::predict(const Tensors& x, const PredictOptions& options) {
@@ -590,6 +624,9 @@ Tensors Model::predict(const Tensors& x, const PredictOptions& options) {
   detail::check_stateful_batch_size(*this, options.batch_size, m.describe() + ": predict",
                                     fmt::format("batch_size {} for {} samples", options.batch_size, n));
   check_stateful(*this, m, n, options.batch_size, "predict");
+  // Each batch's outputs are kept, then joined into one array per output.
+  check_memory(m, x, n, options.batch_size, false, 2.0, options.max_memory_bytes, "predict",
+               "PredictOptions::max_memory_bytes");
   const size_t K = m.outputs.size();
   std::vector<std::vector<Tensor>> parts(K);
   const int64_t steps = (n + options.batch_size - 1) / options.batch_size;

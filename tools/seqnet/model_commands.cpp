@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 #include <seqnet/io/config.hpp>
+#include <seqnet/files.hpp>
+#include <seqnet/memory.hpp>
+#include <seqnet/printable.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <cstdio>
@@ -17,11 +20,35 @@ bool ends_with(const std::string& s, const std::string& suffix) {
   return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
-int summary(const std::string& path) {
+// "4000000", "512M", "4G", "2T" (powers of 1024): a byte count. Throws
+// UsageError naming the option otherwise.
+int64_t parse_bytes(const std::string& text, const char* option) {
+  size_t used = 0;
+  double v = -1.0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  std::string suffix = text.substr(used);
+  double scale = 1.0;
+  if (suffix == "K" || suffix == "KiB") scale = 1024.0;
+  else if (suffix == "M" || suffix == "MiB") scale = 1024.0 * 1024.0;
+  else if (suffix == "G" || suffix == "GiB") scale = 1024.0 * 1024.0 * 1024.0;
+  else if (suffix == "T" || suffix == "TiB") scale = 1024.0 * 1024.0 * 1024.0 * 1024.0;
+  else if (!suffix.empty()) used = 0;
+  if (used == 0 || !(v > 0.0) || v * scale > 9.0e18) {
+    throw UsageError(fmt::format("{} '{}' must be a positive byte count such as 4000000, 512M or 4G", option,
+                                 printable(text.substr(0, 64))));
+  }
+  return static_cast<int64_t>(v * scale);
+}
+
+int summary(const std::string& path, int64_t max_file_bytes) {
   check_input_file(path, "model");
-  auto model = load_model(path, {.compile = true, .restore_random_state = false});
+  auto model = load_model(path, {.compile = true, .restore_random_state = false, .max_file_bytes = max_file_bytes});
   model->summary(std::cout);
-  const auto f = io::SafetensorsFile::read(path);
+  const auto f = io::SafetensorsFile::parse(read_file(path, max_file_bytes), path);
   const auto& meta = f.metadata();
   std::printf("File: %s (seqnet model format version %s, %zu tensors)\n", path.c_str(), meta.at("version").c_str(),
               f.tensors().size());
@@ -68,7 +95,7 @@ void warn_non_finite(const std::vector<std::string>& inputs, const Tensors& x) {
 }
 
 int predict(const std::string& path, const std::vector<std::string>& inputs, const std::vector<std::string>& outputs,
-            int batch_size) {
+            int batch_size, int64_t max_file_bytes, int64_t max_memory_bytes) {
   if (batch_size <= 0) throw UsageError(fmt::format("--batch-size must be positive, got {}", batch_size));
   for (const auto& o : outputs) {
     if (!ends_with(o, ".npy")) throw UsageError(fmt::format("--output '{}' must end in .npy", o));
@@ -76,7 +103,7 @@ int predict(const std::string& path, const std::vector<std::string>& inputs, con
   check_input_file(path, "model");
   for (const auto& in : inputs) check_input_file(in, "--input");
   for (const auto& o : outputs) check_output_file(o, "--output");
-  auto model = load_model(path, {.compile = false, .restore_random_state = false});
+  auto model = load_model(path, {.compile = false, .restore_random_state = false, .max_file_bytes = max_file_bytes});
   if (inputs.size() != model->inputs().size()) {
     std::string names;
     for (const auto& t : model->inputs()) {
@@ -90,9 +117,9 @@ int predict(const std::string& path, const std::vector<std::string>& inputs, con
                                  model->outputs().size(), outputs.size()));
   }
   Tensors x;
-  for (const auto& in : inputs) x.push_back(data::load_npy(in));
+  for (const auto& in : inputs) x.push_back(data::load_npy(in, max_file_bytes));
   warn_non_finite(inputs, x);
-  const Tensors y = model->predict(x, {.batch_size = batch_size});
+  const Tensors y = model->predict(x, {.batch_size = batch_size, .max_memory_bytes = max_memory_bytes});
   for (size_t k = 0; k < outputs.size(); ++k) {
     data::save_npy(outputs[k], y[k]);
     std::printf("%s: %s\n", outputs[k].c_str(), shape_str(y[k].shape()).c_str());
@@ -101,7 +128,8 @@ int predict(const std::string& path, const std::vector<std::string>& inputs, con
 }
 
 int import_torch(const std::string& arch, const std::string& state_dict, const std::vector<std::string>& maps,
-                 const std::vector<std::string>& ignore, bool allow_unmapped, const std::string& out) {
+                 const std::vector<std::string>& ignore, bool allow_unmapped, const std::string& out,
+                 int64_t max_file_bytes) {
   std::vector<io::TorchMapping> mapping;
   for (const auto& m : maps) {
     try {
@@ -114,11 +142,22 @@ int import_torch(const std::string& arch, const std::string& state_dict, const s
   check_input_file(arch, "--model");
   check_input_file(state_dict, "--state-dict");
   check_output_file(out, "--output");
+  // Everything is checked before any work that the checks could make
+  // pointless: the architecture is built without running initializers
+  // (the mapped weights are overwritten; the unmapped ones, with
+  // --allow-unmapped, are initialized after the import succeeded), the
+  // mapping is checked against it, and only then is the state dict read,
+  // with a size limit from what the architecture can hold.
+  const bool from_json = ends_with(arch, ".json");
   std::unique_ptr<Model> model =
-      ends_with(arch, ".json") ? model_from_json(read_file(arch)) : load_model(arch, {.restore_random_state = false});
-  const auto sd = io::load_state_dict(state_dict);
-  const auto report =
-      io::import_torch_state_dict(*model, sd, mapping, {.ignore = ignore, .allow_unmapped_layers = allow_unmapped});
+      from_json ? model_from_json(read_file(arch, max_file_bytes), {.skip_initializers = true})
+                : load_model(arch, {.restore_random_state = false, .max_file_bytes = max_file_bytes});
+  io::check_torch_mapping(*model, mapping);
+  const int64_t sd_limit = max_file_bytes != kDefaultMaxFileBytes ? max_file_bytes : io::state_dict_byte_limit(*model);
+  const auto sd = io::load_state_dict(state_dict, sd_limit);
+  const auto report = io::import_torch_state_dict(
+      *model, sd, mapping,
+      {.ignore = ignore, .allow_unmapped_layers = allow_unmapped, .initialize_unmapped_layers = from_json});
   for (const auto& line : report) std::printf("%s\n", line.c_str());
   model->save(out);
   std::printf("wrote %s\n", out.c_str());
@@ -130,6 +169,11 @@ int import_torch(const std::string& arch, const std::string& state_dict, const s
 void ModelCommands::add_to(CLI::App& app) {
   summary_ = app.add_subcommand("summary", "Print the architecture and training state of a model file");
   summary_->add_option("model", model_, "Model file (.safetensors, written by Model::save)")->required();
+  auto add_max_file_bytes = [this](CLI::App* cmd, const char* what) {
+    cmd->add_option("--max-file-bytes", max_file_bytes_,
+                    fmt::format("Most bytes to read from {} (4000000, 512M, 4G; default 4G)", what));
+  };
+  add_max_file_bytes(summary_, "the model file");
 
   predict_ = app.add_subcommand("predict", "Run a model file on .npy inputs and write .npy outputs");
   predict_->add_option("model", model_, "Model file (.safetensors)")->required();
@@ -138,6 +182,10 @@ void ModelCommands::add_to(CLI::App& app) {
   predict_->add_option("--output", outputs_, "Output .npy file (float32), one per model output, in order")
       ->required();
   predict_->add_option("--batch-size", batch_size_, "Samples per forward pass")->capture_default_str();
+  predict_->add_option("--max-memory", max_memory_,
+                       "Most bytes of activations and outputs to plan for (512M, 4G; default: half of this machine's "
+                       "memory); a larger need is refused before predicting");
+  add_max_file_bytes(predict_, "the model file and each input");
 
   import_ = app.add_subcommand("import-torch", "Import a PyTorch state dict into a seqnet model and save it");
   import_->add_option("--model", arch_, "The seqnet architecture: a model file (.safetensors) or Keras JSON (.json)")
@@ -150,6 +198,7 @@ void ModelCommands::add_to(CLI::App& app) {
   import_->add_option("--ignore", ignore_, "State-dict key to leave unused");
   import_->add_flag("--allow-unmapped", allow_unmapped_, "Let seqnet layers without a mapping keep their weights");
   import_->add_option("--output", out_, "Output model file (.safetensors)")->required();
+  add_max_file_bytes(import_, "each file (default for the state dict: what the architecture can hold)");
 }
 
 bool ModelCommands::selected() const {
@@ -158,9 +207,14 @@ bool ModelCommands::selected() const {
 }
 
 int ModelCommands::run() const {
-  if (summary_->parsed()) return summary(model_);
-  if (predict_->parsed()) return predict(model_, inputs_, outputs_, batch_size_);
-  return import_torch(arch_, state_dict_, maps_, ignore_, allow_unmapped_, out_);
+  const int64_t max_file_bytes =
+      max_file_bytes_.empty() ? kDefaultMaxFileBytes : parse_bytes(max_file_bytes_, "--max-file-bytes");
+  if (summary_->parsed()) return summary(model_, max_file_bytes);
+  if (predict_->parsed()) {
+    const int64_t max_memory = max_memory_.empty() ? 0 : parse_bytes(max_memory_, "--max-memory");
+    return predict(model_, inputs_, outputs_, batch_size_, max_file_bytes, max_memory);
+  }
+  return import_torch(arch_, state_dict_, maps_, ignore_, allow_unmapped_, out_, max_file_bytes);
 }
 
 }  // namespace seqnet::cli

@@ -3,9 +3,10 @@
 //
 //   seqnet summary MODEL
 //   seqnet predict MODEL --input X.npy [--input X2.npy ...] --output Y.npy [--output Y2.npy ...]
-//                  [--batch-size N]
+//                  [--batch-size N] [--max-memory BYTES]
 //   seqnet import-torch --model ARCH --state-dict SD --map MODULE[:K]=LAYER ... --output OUT.safetensors
 //                       [--ignore KEY ...] [--allow-unmapped]
+//   (each also takes --max-file-bytes BYTES)
 
 #include <CLI/CLI.hpp>
 
@@ -36,6 +37,7 @@ class ModelCommands {
   std::string arch_, state_dict_, out_;
   std::vector<std::string> maps_, ignore_;
   bool allow_unmapped_ = false;
+  std::string max_file_bytes_, max_memory_;
 };
 
 }  // namespace seqnet::cli

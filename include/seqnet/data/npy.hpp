@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "seqnet/files.hpp"
 #include "seqnet/tensor.hpp"
 
 namespace seqnet::data {
@@ -53,8 +54,9 @@ NpyHeader parse_npy_header(std::string_view bytes, std::string_view source = "<m
 // with the shape) or ValueError (a value float32 cannot hold, see above),
 // naming `source`.
 Tensor parse_npy(std::string_view bytes, std::string_view source = "<memory>");
-// Reads a .npy file. Throws IOError when it cannot be read, and as parse_npy.
-Tensor load_npy(const std::string& path);
+// Reads a .npy file of at most `max_file_bytes` bytes (read_file's limit).
+// Throws IOError when it cannot be read, and as parse_npy.
+Tensor load_npy(const std::string& path, int64_t max_file_bytes = kDefaultMaxFileBytes);
 
 // The .npy bytes of `t` stored as `dtype`. Writing an integer or bool dtype
 // requires whole values in that type's range (bool: 0 or 1); throws
@@ -68,11 +70,29 @@ void save_npy(const std::string& path, const Tensor& t, NpyDType dtype = NpyDTyp
 // "x.npy").
 using NamedArrays = std::vector<std::pair<std::string, Tensor>>;
 
+// An archive's members are inflated under three bounds, all checked against
+// the sizes the archive declares before anything is inflated, and again
+// while inflating (a member that inflates past its declared size is an error
+// at the first byte over, whatever its header claims):
+//   - the declared sizes of all members together at most max_total_bytes;
+//   - at most max_inflation_ratio times the archive's own size, except that
+//     archives always may inflate to inflation_allowance bytes (zero-filled
+//     arrays compress a thousandfold; deflate's ceiling is 1032:1);
+//   - at most max_members members.
+// So reading costs at most a bounded multiple of the archive's size.
 struct NpzLimits {
   // Most decompressed bytes read from all members together. Default: 4 GiB.
   uint64_t max_total_bytes = uint64_t{4} << 30;
   // Most members. Default: 65536.
   int64_t max_members = 65536;
+  // Most decompressed bytes per archive byte, beyond inflation_allowance.
+  // Default: 64 (np.savez_compressed of trained float weights is about 1.1).
+  double max_inflation_ratio = 64.0;
+  // Decompressed bytes allowed whatever the ratio. Default: 64 MiB.
+  uint64_t inflation_allowance = uint64_t{64} << 20;
+  // Most bytes load_npz reads from the file (read_file's limit). Default:
+  // kDefaultMaxFileBytes.
+  int64_t max_file_bytes = kDefaultMaxFileBytes;
 };
 
 // Parses an .npz archive (zip, members stored or deflated) held in memory.

@@ -40,6 +40,7 @@
 #include <memory>
 #include <string>
 
+#include "seqnet/files.hpp"
 #include "seqnet/model/model.hpp"
 
 namespace seqnet {
@@ -57,6 +58,9 @@ struct LoadOptions {
   // shuffling included). Only files saved from a compiled model with
   // include_optimizer carry it. Default: true.
   bool restore_random_state = true;
+  // Most bytes read from the file (read_file's limit). Default:
+  // kDefaultMaxFileBytes (4 GiB).
+  int64_t max_file_bytes = kDefaultMaxFileBytes;
 };
 
 // Loads a model written by Model::save. Returns a Sequential or a

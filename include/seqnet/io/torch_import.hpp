@@ -34,6 +34,7 @@
 #include <utility>
 #include <vector>
 
+#include "seqnet/files.hpp"
 #include "seqnet/model/model.hpp"
 #include "seqnet/tensor.hpp"
 
@@ -43,9 +44,16 @@ namespace seqnet::io {
 using StateDict = std::vector<std::pair<std::string, Tensor>>;
 
 // Reads a state dict saved by tools/export_torch_state_dict.py: an .npz
-// archive or a .safetensors file (told apart by content). Throws IOError /
-// ValueError as load_npz / SafetensorsFile.
-StateDict load_state_dict(const std::string& path);
+// archive or a .safetensors file (told apart by content) of at most
+// `max_bytes` bytes, on disk and (.npz) inflated. Throws IOError / ValueError
+// as load_npz / SafetensorsFile, and IOError naming the limit beyond it.
+StateDict load_state_dict(const std::string& path, int64_t max_bytes = kDefaultMaxFileBytes);
+
+// The most bytes a state dict for `model` can need, its architecture being
+// known before the weights are read: every weight value of the model as
+// float64, 1 KiB of names and headers per weight, and 16 MiB for keys left
+// unused (--ignore). A bound for load_state_dict.
+int64_t state_dict_byte_limit(const Model& model);
 
 struct TorchMapping {
   // Module prefix in the state dict ("encoder.rnn"; "" for keys without
@@ -68,7 +76,18 @@ struct TorchImportOptions {
   // Allow seqnet layers with weights that no mapping covers (they keep
   // their weights). Default: false (an error names them).
   bool allow_unmapped_layers = false;
+  // Run the initializers of the weights no mapping covers, after the
+  // import succeeded: for a model built with
+  // ConfigOptions::skip_initializers, so that no initializer runs for a
+  // weight the state dict overwrites. Default: false.
+  bool initialize_unmapped_layers = false;
 };
+
+// Checks the mapping against the model before any state dict is read: every
+// named layer exists, has weights, and is mapped once; layer indices are not
+// negative. Throws ValueError naming the entry. import_torch_state_dict
+// checks the same first.
+void check_torch_mapping(const Model& model, const std::vector<TorchMapping>& mapping);
 
 // Sets the weights of `model`'s mapped layers from `state_dict`. The model
 // must be built (its layers have weights). Returns one line per converted

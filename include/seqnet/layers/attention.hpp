@@ -85,6 +85,8 @@ class BaseDenseAttention : public Layer {
   // The query's mask (input 0).
   Tensor compute_mask(const std::vector<Tensor>& inputs, const std::vector<Tensor>& masks) const override;
   float dropout() const { return dropout_; }
+  // Scores and weights (B, Tq, Tv); in training their gradients too.
+  double working_bytes(const std::vector<Shape>& input_shapes, bool training) const override;
   bool return_attention_scores() const { return return_attention_scores_; }
   bool use_causal_mask() const { return use_causal_mask_; }
 

@@ -61,6 +61,7 @@ class Bidirectional : public Layer {
   // Keras 2 config (see Layer::get_config).
   nlohmann::json get_config() const override;
   void visit_sublayers(const std::function<void(const std::string& path, Layer&)>& fn) override;
+  double working_bytes(const std::vector<Shape>& input_shapes, bool training) const override;
 
  protected:
   std::vector<Shape> infer_shapes(const std::vector<Shape>& in) const override;

@@ -48,6 +48,10 @@ struct Param {
   Tensor grad;
   Regularizer regularizer{};
   bool trainable = true;
+  // The initializer the layer created it with (run at creation, unless the
+  // model was built with ConfigOptions::skip_initializers; run it later
+  // with initializer.fill(value, ...)).
+  Initializer initializer{};
 };
 
 // Per-call arguments of forward().
@@ -93,6 +97,10 @@ class Layer {
   // returns one shape per output. Throws ShapeError / ValueError naming the
   // layer, the expected and the received shapes.
   std::vector<Shape> compute_output_shapes(const std::vector<Shape>& input_shapes);
+  // The same checks and shapes, without building the layer.
+  std::vector<Shape> output_shapes_for(const std::vector<Shape>& input_shapes) const {
+    return infer_shapes(input_shapes);
+  }
   bool built() const { return built_; }
 
   // Runs the layer. Builds it on first use from the inputs' shapes. With a
@@ -123,6 +131,18 @@ class Layer {
   std::vector<Param*> params();
   int64_t count_params();
   void zero_grad();
+  // Runs the initializers of the layer's weights again, with fresh draws
+  // from the global generator, and those of the layers it wraps (PyTorch's
+  // reset_parameters): for a model built with
+  // ConfigOptions::skip_initializers. Layers whose initial weights are more
+  // than their initializers' output override it (LSTM's unit_forget_bias).
+  virtual void initialize_weights();
+  // Bytes of the buffers one call with inputs of these (concrete) shapes
+  // allocates and keeps besides its outputs: workspaces and, in training,
+  // what backward() needs. A lower estimate, from which Model refuses a
+  // call before it runs when the whole graph would need more memory than
+  // the call's limit (PredictOptions::max_memory_bytes). Default: 0.
+  virtual double working_bytes(const std::vector<Shape>& input_shapes, bool training) const;
   // Sum of the regularization penalties of this layer's weights.
   double regularization_penalty();
   // Adds the regularizers' gradients into the weights' gradients.

@@ -68,6 +68,7 @@ class LSTM : public Recurrent {
   int num_states() const override { return 2; }
   int gates() const override { return 4; }
   std::shared_ptr<Recurrent> clone_with(std::string name, bool go_backwards, bool zero_output_for_mask) const override;
+  void initialize_weights() override;
 
  protected:
   void add_cell_config(nlohmann::json& config) const override;
@@ -77,6 +78,7 @@ class LSTM : public Recurrent {
   void step_backward(RecurrentCache& c, int64_t s, const float* dout, int64_t dout_ld) override;
 
  private:
+  void set_unit_forget_bias();
   LSTMOptions options_;
 };
 

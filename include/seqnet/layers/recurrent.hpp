@@ -138,6 +138,9 @@ class Recurrent : public Layer {
   // Weights (valid once built).
   Param& kernel() { return *kernel_; }
   Param& recurrent_kernel() { return *recurrent_kernel_; }
+  // The time-major copies of the inputs, the gate pre-activations and the
+  // states of every step; in training also their gradients.
+  double working_bytes(const std::vector<Shape>& input_shapes, bool training) const override;
   Param* bias() { return bias_; }
 
  protected:

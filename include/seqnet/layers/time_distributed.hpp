@@ -30,6 +30,8 @@ class TimeDistributed : public Layer {
   using Layer::reset_states;
   void reset_states() override { inner_->reset_states(); }
   bool is_stateful() const override { return inner_->is_stateful(); }
+  // The inner layer's, for the (B * T, ...) batch it sees, and that batch.
+  double working_bytes(const std::vector<Shape>& input_shapes, bool training) const override;
 
  protected:
   std::vector<Shape> infer_shapes(const std::vector<Shape>& in) const override;

@@ -141,6 +141,12 @@ struct FitOptions {
   // ValueError naming the array otherwise, for stateful models, and when no
   // array has a None time axis. Validation is not bucketed. Default: false.
   bool bucket_by_length = false;
+  // Most bytes of activations one training batch may need, estimated from
+  // the graph and the input shapes before anything runs: beyond it fit
+  // throws ResourceError naming the layer needing the most and the size.
+  // 0: default_memory_limit() (half of this machine's memory); negative:
+  // no check. Default: 0.
+  int64_t max_memory_bytes = 0;
 };
 
 struct EvaluateOptions {
@@ -148,6 +154,8 @@ struct EvaluateOptions {
   int batch_size = 32;
   // 0 silent, 1 progress bar. Default: 0.
   int verbose = 0;
+  // As FitOptions::max_memory_bytes, for one batch. Default: 0.
+  int64_t max_memory_bytes = 0;
 };
 
 struct PredictOptions {
@@ -155,6 +163,9 @@ struct PredictOptions {
   int batch_size = 32;
   // 0 silent, 1 progress bar. Default: 0.
   int verbose = 0;
+  // As FitOptions::max_memory_bytes, for one batch and the outputs of all
+  // samples together. Default: 0.
+  int64_t max_memory_bytes = 0;
 };
 
 // Example: model.load_weights("w.safetensors", {.by_name = true})
