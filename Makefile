@@ -5,7 +5,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test run bench sanitize fuzz clean
+.PHONY: all deps configure build test run bench sanitize fuzz hostile clean
 
 all: build
 
@@ -61,6 +61,13 @@ fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 	  FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_DIR) $$t || exit 1; \
 	done
+
+# The crafted inputs of tests/hostile at the sizes that were reported (a
+# 4 GB lying .npz member, a 3.9 GB bomb, ...), each run under ulimit -v
+# 4000000, with a table of wall time and peak memory. Not part of `make test`
+# (which runs small versions of the same inputs).
+hostile: build
+	tests/hostile/hostile_test.sh $(BUILD_DIR)/tools/seqnet/seqnet --full
 
 clean:
 	rm -rf $(BUILD_DIR)

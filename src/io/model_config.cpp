@@ -580,7 +580,9 @@ std::unique_ptr<Model> model_from_config(const json& config, const ConfigOptions
   }
   const std::string cls = config["class_name"].get<std::string>();
   detail::ParamBuildGuard guard(options.max_params, options.skip_initializers,
-                                fmt::format("the limit is {} weight values in all", options.max_params));
+                                options.limit_reason.empty()
+                                    ? fmt::format("the limit is {} weight values in all", options.max_params)
+                                    : options.limit_reason);
   try {
     if (cls == "Sequential") return sequential_from_config(config["config"]);
     if (cls == "Functional" || cls == "Model") return functional_from_config(config["config"]);

@@ -82,8 +82,10 @@ double Recurrent::working_bytes(const std::vector<Shape>& in, bool training) con
   if (in.empty() || in[0].size() != 3) return 0.0;
   const double B = static_cast<double>(in[0][0]), T = static_cast<double>(in[0][1]), I = static_cast<double>(in[0][2]);
   const double H = static_cast<double>(config_.units), G = gates();
-  // X (T, B, I), Z (T, B, G*H), Hs, Cs and Aux (T + 1, B, H); backward: dZ, dX.
-  const double forward = T * B * (I + G * H + 3 * H);
+  // X (T, B, I), Z (T, B, G*H), Hs (T + 1, B, H), and per cell: LSTM its
+  // cell states and act(c), GRU its inner_h (T, B, H); backward: dZ, dX.
+  const double per_cell = num_states() == 2 ? 2.0 : (gates() == 3 ? 1.0 : 0.0);
+  const double forward = T * B * (I + G * H + (1.0 + per_cell) * H);
   return 4.0 * (training ? forward + T * B * (G * H + I) : forward);
 }
 

@@ -2,12 +2,14 @@
 
 #include <fmt/format.h>
 #include <seqnet/io/config.hpp>
+#include <seqnet/io/json.hpp>
 #include <seqnet/files.hpp>
 #include <seqnet/memory.hpp>
 #include <seqnet/printable.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <cstdio>
+#include <set>
 #include <iostream>
 
 #include "cli_support.hpp"
@@ -119,12 +121,46 @@ int predict(const std::string& path, const std::vector<std::string>& inputs, con
   Tensors x;
   for (const auto& in : inputs) x.push_back(data::load_npy(in, max_file_bytes));
   warn_non_finite(inputs, x);
-  const Tensors y = model->predict(x, {.batch_size = batch_size, .max_memory_bytes = max_memory_bytes});
+  Tensors y;
+  try {
+    y = model->predict(x, {.batch_size = batch_size, .max_memory_bytes = max_memory_bytes});
+  } catch (const ResourceError& e) {
+    throw ResourceError(fmt::format("{} (on the command line: --batch-size, --max-memory)", e.what()));
+  }
   for (size_t k = 0; k < outputs.size(); ++k) {
     data::save_npy(outputs[k], y[k]);
     std::printf("%s: %s\n", outputs[k].c_str(), shape_str(y[k].shape()).c_str());
   }
   return 0;
+}
+
+// Throws ValueError when a mapping names a layer the architecture's config
+// does not list (its top-level layers' names), before anything is built.
+void check_mapped_names(const nlohmann::json& config, const std::vector<io::TorchMapping>& mapping,
+                        const std::string& arch) {
+  const nlohmann::json* layers = nullptr;
+  if (config.is_object() && config.contains("config") && config["config"].is_object() &&
+      config["config"].contains("layers") && config["config"]["layers"].is_array()) {
+    layers = &config["config"]["layers"];
+  }
+  if (layers == nullptr) return;  // model_from_config names what is wrong
+  std::set<std::string> names;
+  std::string list;
+  for (const auto& l : *layers) {
+    if (!l.is_object() || !l.contains("config") || !l["config"].is_object()) continue;
+    const auto& c = l["config"];
+    if (!c.contains("name") || !c["name"].is_string()) continue;
+    const std::string name = c["name"].get<std::string>();
+    if (l.contains("class_name") && l["class_name"] == "InputLayer") continue;
+    if (names.insert(name).second && names.size() <= 32) list += (list.empty() ? "" : ", ") + printable(name);
+  }
+  if (names.size() > 32) list += fmt::format(" and {} more", names.size() - 32);
+  for (const auto& m : mapping) {
+    if (!names.count(m.layer)) {
+      throw ValueError(fmt::format("import-torch: --map names layer '{}', which {} does not have; its layers are: {}",
+                                   printable(m.layer), arch, list));
+    }
+  }
 }
 
 int import_torch(const std::string& arch, const std::string& state_dict, const std::vector<std::string>& maps,
@@ -142,19 +178,41 @@ int import_torch(const std::string& arch, const std::string& state_dict, const s
   check_input_file(arch, "--model");
   check_input_file(state_dict, "--state-dict");
   check_output_file(out, "--output");
-  // Everything is checked before any work that the checks could make
-  // pointless: the architecture is built without running initializers
-  // (the mapped weights are overwritten; the unmapped ones, with
-  // --allow-unmapped, are initialized after the import succeeded), the
-  // mapping is checked against it, and only then is the state dict read,
-  // with a size limit from what the architecture can hold.
+  // Everything is checked before work that the checks could make
+  // pointless, and no step costs more than a bounded multiple of the files'
+  // sizes. A model file: loaded (its weights are in it), the mapping checked
+  // against it, then the state dict read with a limit from what the model
+  // can hold. A JSON architecture: the mapping checked against the layer
+  // names of the config, the state dict read (within --max-file-bytes),
+  // then the model built without running initializers (the mapped weights
+  // are overwritten; the unmapped ones, with --allow-unmapped, are
+  // initialized after the import succeeded) and, without --allow-unmapped,
+  // with no more weight values than the state dict holds: a 200-byte
+  // architecture cannot make it allocate gigabytes for a state dict that
+  // cannot fill them.
+  std::unique_ptr<Model> model;
+  io::StateDict sd;
   const bool from_json = ends_with(arch, ".json");
-  std::unique_ptr<Model> model =
-      from_json ? model_from_json(read_file(arch, max_file_bytes), {.skip_initializers = true})
-                : load_model(arch, {.restore_random_state = false, .max_file_bytes = max_file_bytes});
+  if (from_json) {
+    const nlohmann::json config = io::parse_untrusted_json(read_file(arch, max_file_bytes), arch);
+    check_mapped_names(config, mapping, arch);
+    sd = io::load_state_dict(state_dict, max_file_bytes);
+    int64_t values = 0;
+    for (const auto& [k, t] : sd) values += t.size();
+    ConfigOptions build{.skip_initializers = true};
+    if (!allow_unmapped) {
+      build.max_params = values;
+      build.limit_reason = fmt::format("the state dict {} holds only {} weight values", state_dict, values);
+    }
+    model = model_from_config(config, build);
+  } else {
+    model = load_model(arch, {.restore_random_state = false, .max_file_bytes = max_file_bytes});
+  }
   io::check_torch_mapping(*model, mapping);
-  const int64_t sd_limit = max_file_bytes != kDefaultMaxFileBytes ? max_file_bytes : io::state_dict_byte_limit(*model);
-  const auto sd = io::load_state_dict(state_dict, sd_limit);
+  if (!from_json) {
+    const int64_t limit = max_file_bytes != kDefaultMaxFileBytes ? max_file_bytes : io::state_dict_byte_limit(*model);
+    sd = io::load_state_dict(state_dict, limit);
+  }
   const auto report = io::import_torch_state_dict(
       *model, sd, mapping,
       {.ignore = ignore, .allow_unmapped_layers = allow_unmapped, .initialize_unmapped_layers = from_json});

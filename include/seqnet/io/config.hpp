@@ -51,6 +51,9 @@ struct ConfigOptions {
   // Leave new weights zero instead of running their initializers (no random
   // draws): for weights about to be overwritten. Default: false.
   bool skip_initializers = false;
+  // Why max_params is what it is, for the error message. Default: "the
+  // limit is <max_params> weight values in all".
+  std::string limit_reason{};
 };
 
 // The model's architecture as Keras 2's model.to_json() object. Throws
