@@ -54,8 +54,9 @@ def write_zero_member_npz(path, name, n_floats):
     """A deflated member '<name>.npy' holding n_floats float32 zeros, streamed
     (never all in memory)."""
     header = npy_header("<f4", [n_floats])
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=False) as z:
-        with z.open(name + ".npy", "w", force_zip64=False) as f:
+    big = len(header) + 4 * n_floats > (1 << 31) - 1  # zipfile's limit without zip64 fields
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=big) as z:
+        with z.open(name + ".npy", "w", force_zip64=big) as f:
             f.write(header)
             chunk = bytes(1 << 24)
             left = 4 * n_floats
@@ -107,7 +108,9 @@ def main():
         os.mkfifo(fifo)
 
     # Item 2: decompression bombs.
-    lying_floats = (4_000_000_000 if full else 64 << 20) // 4
+    # The lie is told in the 32-bit size fields, so the lying member stays
+    # below 2 GiB (no zip64 fields); the bomb has zip64 fields at full size.
+    lying_floats = (2_000_000_000 if full else 64 << 20) // 4
     bomb_floats = (3_900_000_000 if full else 256 << 20) // 4
     write_zero_member_npz(os.path.join(out, "lying.npz"), "x", lying_floats)
     declare_size(os.path.join(out, "lying.npz"), 100)
