@@ -20,23 +20,25 @@
 //     "other" (their values cannot be read);
 //   - attribute messages version 1, 2 and 3 (not shared);
 //   - layout message version 3 or 4: contiguous (allocated or not: an
-//     unallocated dataset reads as its fill value) and compact. Chunked
-//     layouts and any filter pipeline are refused when the data is read
-//     ("unsupported: chunked/compressed dataset"), as are virtual datasets
-//     and external storage: the rest of the file stays readable.
+//     unallocated dataset reads as its fill value) and compact.
 //
-// Refused: superblock versions 1-3, version-2 object headers ("OHDR"),
-// new-style groups (link, link info, group info messages), soft and
-// external links, dense attribute storage, shared messages, layout
-// versions 1 and 2.
+// Refused when the file is parsed: superblock versions 1-3, offsets or
+// lengths other than 8 bytes, a user block, version-2 object headers
+// ("OHDR"), new-style groups (link, link info, group info messages), soft
+// and external links, dense attribute storage, shared messages, unknown
+// messages flagged "fail if unknown". Refused only when a dataset's data is
+// read, so that the rest of the file stays readable: chunked layouts and
+// any filter pipeline ("unsupported: chunked/compressed dataset"), virtual
+// datasets, external storage, layout message versions 1 and 2.
 //
 // Bounds (Limits): File::parse reads and checks every group, object header
 // and attribute at once; every address and length is checked against the
 // end of the file before use. B-trees may be at most max_btree_level deep,
 // each child one level below its parent, no node visited twice; groups
 // may nest max_group_depth deep and a group reachable from itself is an
-// error; at most max_objects object headers, max_links links, max_messages
-// header messages and max_continuations continuation blocks per header.
+// error; at most max_objects object headers, max_links links (and as many
+// B-tree nodes), max_messages header messages in all and max_continuations
+// continuation blocks per header.
 // Element counts are checked for overflow and against the bytes present;
 // the decoded attribute values and names together may take at most
 // max_decoded_bytes (default 4 x the file size + 1 MiB), one attribute at

@@ -428,6 +428,14 @@ uint64_t raw_attribute_data(const std::string& b, uint64_t oh, const std::string
   throw std::runtime_error("no attribute " + name);
 }
 
+// The attribute message of attribute `name` of the object at oh.
+RawMsg raw_attribute_msg(const std::string& b, uint64_t oh, const std::string& name) {
+  for (const RawMsg& m : raw_messages(b, oh)) {
+    if (m.type == 0x0C && b.substr(m.data + 8, le(b, m.data + 2, 2) - 1) == name) return m;
+  }
+  throw std::runtime_error("no attribute " + name);
+}
+
 // The symbol table entries (offset of each 40-byte entry) of the group at oh.
 void raw_entries(const std::string& b, uint64_t node, std::vector<uint64_t>& out) {
   if (b.substr(node, 4) == "SNOD") {
@@ -790,6 +798,43 @@ TEST(Hdf5Crafted, StringsAndGlobalHeap) {
   expect_parse_error(s.bytes, "Limits::max_attribute_bytes", lim);
 }
 
+// Attribute messages of versions 2 and 3 (no padding; version 3 adds the
+// name's character set), rewritten in place from the version-1 messages.
+TEST(Hdf5Crafted, AttributeMessageVersions) {
+  Synthetic s;
+  const uint64_t root = s.addr("/");
+  const h5::Group r = s.file.root();
+  for (const int version : {2, 3}) {
+    std::string b = s.bytes;
+    for (const char* name : {"vlen_array", "fixed_nullpad", "array_2d_i16", "scalar_f32"}) {
+      const RawMsg m = raw_attribute_msg(s.bytes, root, name);
+      const uint64_t ns = le(b, m.data + 2, 2), ts = le(b, m.data + 4, 2), ss = le(b, m.data + 6, 2);
+      const auto r8 = [](uint64_t n) { return (n + 7) & ~uint64_t{7}; };
+      const uint64_t data = m.data + 8 + r8(ns) + r8(ts) + r8(ss);
+      std::string msg = s.bytes.substr(m.data, 8);
+      msg[0] = static_cast<char>(version);
+      if (version == 3) msg += '\0';  // ASCII name
+      msg += s.bytes.substr(m.data + 8, ns);
+      msg += s.bytes.substr(m.data + 8 + r8(ns), ts);
+      msg += s.bytes.substr(m.data + 8 + r8(ns) + r8(ts), ss);
+      msg += s.bytes.substr(data, m.data + m.size - data);
+      ASSERT_LE(msg.size(), m.size);
+      b.replace(m.data, msg.size(), msg);
+    }
+    const h5::File f = h5::File::parse(b, "v" + std::to_string(version) + ".h5");
+    const h5::Group g = f.root();
+    EXPECT_EQ(g.attribute("vlen_array").strings(), r.attribute("vlen_array").strings());
+    EXPECT_EQ(g.attribute("fixed_nullpad").strings(), r.attribute("fixed_nullpad").strings());
+    EXPECT_EQ(g.attribute("array_2d_i16").int64s(), r.attribute("array_2d_i16").int64s());
+    EXPECT_EQ(g.attribute("array_2d_i16").shape(), (std::vector<uint64_t>{3, 4}));
+    EXPECT_EQ(g.attribute("scalar_f32").float32s(), std::vector<float>{0.1f});
+    // A shared datatype is refused.
+    const RawMsg m = raw_attribute_msg(s.bytes, root, "scalar_f32");
+    b[m.data + 1] = 1;
+    expect_parse_error(b, "unsupported: an attribute with a shared datatype or dataspace");
+  }
+}
+
 // Every byte flipped (all bits), and a single bit at every position: only
 // seqnet::Error or success, never a crash, a hang or another exception.
 TEST(Hdf5Crafted, EveryByteFlipped) {
@@ -804,6 +849,41 @@ TEST(Hdf5Crafted, EveryByteFlipped) {
   }
   std::printf("flipped bytes: %d errors, %d files read in full\n", errors, ok);
   EXPECT_GT(errors, 1000);
+}
+
+// Random multi-byte mutations (seeded): several bytes at once, and 1, 2, 4
+// or 8-byte fields set to values near the file's size, 0, or all ones, as
+// a bad offset or length would be.
+TEST(Hdf5Crafted, RandomMutations) {
+  const std::string good = synthetic();
+  uint64_t state = 0x9E3779B97F4A7C15ull;
+  const auto next = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return state;
+  };
+  int errors = 0, ok = 0;
+  for (int iter = 0; iter < 20000; ++iter) {
+    std::string b = good;
+    const int edits = 1 + static_cast<int>(next() % 4);
+    for (int e = 0; e < edits; ++e) {
+      const int width = 1 << (next() % 4);
+      const uint64_t at = next() % (good.size() - static_cast<uint64_t>(width));
+      uint64_t v = 0;
+      switch (next() % 5) {
+        case 0: v = 0; break;
+        case 1: v = ~uint64_t{0}; break;
+        case 2: v = good.size() - next() % 64; break;
+        case 3: v = good.size() + next() % 64; break;
+        default: v = next(); break;
+      }
+      put(b, at, v, width);
+    }
+    (reads_like_synthetic(std::move(b)) ? ok : errors)++;
+  }
+  std::printf("random mutations: %d errors, %d read in full\n", errors, ok);
+  EXPECT_GT(errors, 2000);
 }
 
 // The same on a real Keras file (its metadata; weights only change values).
