@@ -270,7 +270,7 @@ struct Parser {
   Datatype datatype(Cursor c, const std::string& where, int depth);
   void dataspace(Cursor c, const std::string& where, std::vector<uint64_t>& shape, bool& null, uint64_t& count);
   void attribute(Node& node, Cursor c, const std::string& where);
-  std::string vlen_element(Cursor& c, const Datatype& t, const std::string& where);
+  std::string vlen_element(Cursor& c, const std::string& where);
   const std::unordered_map<uint32_t, HeapObject>& collection(uint64_t addr, const std::string& where);
   void dataset(Node& node, const std::vector<Message>& msgs, const std::string& where);
   void charge(uint64_t n, const std::string& where);
@@ -281,7 +281,7 @@ struct Parser {
   std::unordered_map<uint64_t, Node*> by_addr_;
   std::unordered_set<uint64_t> open_;  // object headers being parsed (ancestors of the current one)
   std::unordered_map<uint64_t, std::unordered_map<uint32_t, HeapObject>> collections_;
-  uint64_t links_ = 0, messages_ = 0, btree_nodes_ = 0, decoded_ = 0, budget_ = 0;
+  uint64_t links_ = 0, messages_ = 0, btree_nodes_ = 0, heap_objects_ = 0, decoded_ = 0, budget_ = 0;
 };
 
 void Cursor::need(uint64_t n) const {
@@ -422,6 +422,7 @@ Node* Parser::object(uint64_t addr, const std::string& path, int depth) {
   if (d_.nodes.size() >= d_.limits.max_objects) {
     fail(where, fmt::format("more than {} objects (Limits::max_objects)", d_.limits.max_objects));
   }
+  charge(sizeof(Node), where);
   d_.nodes.push_back(std::make_unique<Node>());
   Node& node = *d_.nodes.back();
   node.addr = addr;
@@ -548,7 +549,7 @@ void Parser::btree(uint64_t addr, int expected_level, const std::string& where, 
         fail(where, fmt::format("more than {} links (Limits::max_links)", d_.limits.max_links));
       }
       std::string name = heap_name(heap_data, heap_size, name_off, where);
-      charge(name.size() + 16, where);
+      charge(name.size() + sizeof(std::pair<std::string, const Node*>), where);
       out.emplace_back(std::move(name), header);
     }
   }
@@ -651,7 +652,8 @@ Datatype Parser::datatype(Cursor c, const std::string& where, int depth) {
 
 void Parser::dataspace(Cursor c, const std::string& where, std::vector<uint64_t>& shape, bool& null,
                        uint64_t& count) {
-  const uint8_t version = c.u8(), rank = c.u8(), flags = c.u8();
+  const uint8_t version = c.u8(), rank = c.u8();
+  c.skip(1);  // flags: maximum dimensions and permutations follow, not needed to read
   null = false;
   if (version == 1) {
     c.skip(5);
@@ -672,7 +674,6 @@ void Parser::dataspace(Cursor c, const std::string& where, std::vector<uint64_t>
     shape.push_back(d);
     if (!mul_ok(count, d, count)) fail(where, "the dataspace's element count overflows 64 bits");
   }
-  (void)flags;  // maximum dimensions and permutations are not needed to read
 }
 
 const std::unordered_map<uint32_t, HeapObject>& Parser::collection(uint64_t addr, const std::string& where) {
@@ -688,6 +689,11 @@ const std::unordered_map<uint32_t, HeapObject>& Parser::collection(uint64_t addr
   c.skip(16);
   std::unordered_map<uint32_t, HeapObject> objects;
   while (c.left() >= 16) {
+    // Collections that do not overlap hold at most one object per 16 bytes
+    // of the file; crafted overlapping ones could be scanned again and again.
+    if (++heap_objects_ > file_.size() / 16) {
+      fail(where, "more global heap objects scanned than the file can hold (overlapping collections)");
+    }
     const uint16_t index = c.u16();
     c.skip(2 + 4);  // reference count, reserved
     const uint64_t osize = c.u64();
@@ -704,8 +710,7 @@ const std::unordered_map<uint32_t, HeapObject>& Parser::collection(uint64_t addr
   return collections_.emplace(addr, std::move(objects)).first->second;
 }
 
-std::string Parser::vlen_element(Cursor& c, const Datatype& t, const std::string& where) {
-  (void)t;
+std::string Parser::vlen_element(Cursor& c, const std::string& where) {
   const uint64_t length = c.u32();
   const uint64_t coll = c.u64();
   const uint32_t index = c.u32();
@@ -720,7 +725,7 @@ std::string Parser::vlen_element(Cursor& c, const Datatype& t, const std::string
     fail(where, fmt::format("variable-length string of {} bytes in a heap object of {} bytes", length,
                             it->second.size));
   }
-  charge(length, where);
+  charge(length + sizeof(std::string), where);
   return std::string(file_.substr(it->second.offset, length));
 }
 
@@ -778,13 +783,13 @@ void Decoder::attribute(Parser& p, FileData& d, Node& node, Cursor c, const std:
     p.fail(attr_where, fmt::format("{} bytes of data, more than {} (Limits::max_attribute_bytes)", bytes,
                                    d.limits.max_attribute_bytes));
   }
-  p.charge(bytes + name.size(), attr_where);
+  p.charge(bytes + name.size() + sizeof(Value), attr_where);
   Cursor data = c.sub(bytes, "the attribute data");
   if (t.cls == TypeClass::VlenString) {
     uint64_t total = 0;
     v.strings_.reserve(static_cast<size_t>(v.count_));
     for (uint64_t i = 0; i < v.count_; ++i) {
-      v.strings_.push_back(p.vlen_element(data, t, attr_where));
+      v.strings_.push_back(p.vlen_element(data, attr_where));
       total += v.strings_.back().size();
       if (total > d.limits.max_attribute_bytes) {
         p.fail(attr_where, fmt::format("strings of more than {} bytes (Limits::max_attribute_bytes)",

@@ -40,10 +40,12 @@
 // B-tree nodes), max_messages header messages in all and max_continuations
 // continuation blocks per header.
 // Element counts are checked for overflow and against the bytes present;
-// the decoded attribute values and names together may take at most
-// max_decoded_bytes (default 4 x the file size + 1 MiB), one attribute at
-// most max_attribute_bytes, and an unallocated dataset reads as at most
-// max(16 MiB, file size) bytes of fill. Errors are IOError with one line:
+// everything parse builds (objects, links and their names, attribute
+// values) is charged against max_decoded_bytes (default 4 x the file size
+// + 1 MiB), one attribute may take at most max_attribute_bytes, global heap
+// collections are scanned for at most one object per 16 bytes of the file,
+// and an unallocated dataset reads as at most max(16 MiB, file size) bytes
+// of fill. Errors are IOError with one line:
 // the source, the object's path and what is wrong.
 
 #include <cstdint>
@@ -65,7 +67,7 @@ struct Limits {
   uint32_t max_continuations = 4096;
   int max_rank = 32;
   uint64_t max_attribute_bytes = uint64_t{64} << 20;
-  uint64_t max_decoded_bytes = 0;  // 0: 4 x the file size + 1 MiB
+  uint64_t max_decoded_bytes = 0;  // what parse builds in memory; 0: 4 x the file size + 1 MiB
 };
 
 enum class TypeClass { Integer, Float, String, VlenString, Other };
