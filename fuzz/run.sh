@@ -28,7 +28,7 @@ echo "fuzz: $target for ${secs}s (log: $log)"
 "$build/fuzz/fuzz_$target" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2560 -print_final_stats=1 \
   -artifact_prefix="$findings/" "${dict[@]}" "$corpus" "${existing[@]}" > "$log" 2>&1
 rc=$?
-grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+ +DONE" "$log" | sed "s/^/  $target: /"
+grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+[[:space:]]+DONE" "$log" | sed "s/^/  $target: /"
 if [ "$rc" -ne 0 ]; then
   echo "fuzz: $target FOUND A PROBLEM (exit $rc); see $log and $findings" >&2
   grep -E "ERROR|SUMMARY|Test unit written" "$log" | head -5 >&2
