@@ -59,17 +59,19 @@ sanitize: deps
 	  echo "sanitize: sanitizer reports (in $(SANITIZE_REPORTS)):" >&2; cat $(SANITIZE_REPORTS)/* >&2; rc=1; \
 	fi; exit $$rc
 
-# libFuzzer (clang-14) on the model loader, the .npy and .npz readers and the
-# architecture JSON reader, FUZZ_SECONDS each, starting from the test
-# fixtures; findings land in $(FUZZ_DIR)/findings. Not part of `make test`.
+# libFuzzer (clang-14) on the model loader, the .npy and .npz readers, the
+# architecture JSON reader and predict on loaded models, FUZZ_SECONDS each,
+# starting from the test fixtures; findings land in $(FUZZ_DIR)/findings.
+# Not part of `make test`.
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 120
-FUZZ_TARGETS ?= model_loader npy npz json_config
+FUZZ_TARGETS ?= model_loader npy npz json_config predict
 fuzz:
 	@scripts/install-deps --with-fuzz
 	@cmake -S . -B $(FUZZ_DIR) -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEQNET_FUZZ=ON \
 	  -DSEQNET_BUILD_TESTS=OFF -DSEQNET_BUILD_TOOLS=OFF -DSEQNET_BUILD_BENCH=OFF -DSEQNET_BUILD_EXAMPLES=OFF > /dev/null
-	@cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS)) \
+	  $(if $(filter predict,$(FUZZ_TARGETS)),fuzz_predict_seeds)
 	@for t in $(FUZZ_TARGETS); do \
 	  FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_DIR) $$t || exit 1; \
 	done
