@@ -34,30 +34,44 @@ bench: build
 	  $(BUILD_DIR)/bench/seqnet_bench; \
 	fi
 
-# The tests of untrusted-file handling (model files, .npy/.npz, JSON, the
-# model commands of the CLI) built with AddressSanitizer and
-# UndefinedBehaviorSanitizer in their own build directory. Not part of `make test`.
+# The whole test suite (every test program, the command-line program and
+# the install tests; nothing excluded) built with AddressSanitizer and
+# UndefinedBehaviorSanitizer in its own build directory. Every finding is
+# fatal: -fno-sanitize-recover=undefined (CMakeLists.txt) and halt_on_error
+# make a UBSan report end its program with a failure on standard error.
+# AddressSanitizer and leak reports also go to files under
+# $(SANITIZE_DIR)/sanitizer-reports, and any such file fails the run, so
+# that a report from a program that a test script runs and expects to fail
+# anyway (a leak found at exit keeps its failing exit status) is not lost.
+# Not part of `make test`.
 SANITIZE_DIR ?= build-asan
-SANITIZE_TESTS = io_bad_files_test io_npy_test io_safetensors_test io_model_io_test io_config_test \
-                 io_torch_import_test io_checkpoint_test
+SANITIZE_REPORTS = $(abspath $(SANITIZE_DIR))/sanitizer-reports
+SANITIZE_ENV = \
+  ASAN_OPTIONS=detect_leaks=1:check_initialization_order=1:strict_init_order=1:detect_stack_use_after_return=1:log_path=$(SANITIZE_REPORTS)/asan \
+  UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$(SANITIZE_REPORTS)/ubsan
 sanitize: deps
 	@cmake -S . -B $(SANITIZE_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEQNET_SANITIZE=ON \
 	  -DSEQNET_BUILD_BENCH=OFF -DSEQNET_BUILD_EXAMPLES=OFF $(CMAKE_FLAGS) > /dev/null
-	@cmake --build $(SANITIZE_DIR) -j $(JOBS) --target $(SANITIZE_TESTS) seqnet_cli
-	ctest --test-dir $(SANITIZE_DIR) --output-on-failure -j $(JOBS) \
-	  -R '^(BadFiles|Npy|Safetensors|ModelIO|GeneratorState|Config|TorchImport|ModelCheckpoint|CliModel)\.'
+	@cmake --build $(SANITIZE_DIR) -j $(JOBS)
+	@rm -rf $(SANITIZE_REPORTS) && mkdir -p $(SANITIZE_REPORTS)
+	@rc=0; $(SANITIZE_ENV) ctest --test-dir $(SANITIZE_DIR) --output-on-failure -j $(JOBS) || rc=$$?; \
+	if [ -n "$$(ls -A $(SANITIZE_REPORTS))" ]; then \
+	  echo "sanitize: sanitizer reports (in $(SANITIZE_REPORTS)):" >&2; cat $(SANITIZE_REPORTS)/* >&2; rc=1; \
+	fi; exit $$rc
 
-# libFuzzer (clang-14) on the model loader, the .npy and .npz readers and the
-# architecture JSON reader, FUZZ_SECONDS each, starting from the test
-# fixtures; findings land in $(FUZZ_DIR)/findings. Not part of `make test`.
+# libFuzzer (clang-14) on the model loader, the .npy and .npz readers, the
+# architecture JSON reader and predict on loaded models, FUZZ_SECONDS each,
+# starting from the test fixtures; findings land in $(FUZZ_DIR)/findings.
+# Not part of `make test`.
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 120
-FUZZ_TARGETS ?= model_loader npy npz json_config
+FUZZ_TARGETS ?= model_loader npy npz json_config predict
 fuzz:
 	@scripts/install-deps --with-fuzz
 	@cmake -S . -B $(FUZZ_DIR) -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEQNET_FUZZ=ON \
 	  -DSEQNET_BUILD_TESTS=OFF -DSEQNET_BUILD_TOOLS=OFF -DSEQNET_BUILD_BENCH=OFF -DSEQNET_BUILD_EXAMPLES=OFF > /dev/null
-	@cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	@cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(addprefix fuzz_,$(FUZZ_TARGETS)) \
+	  $(if $(filter predict,$(FUZZ_TARGETS)),fuzz_predict_seeds)
 	@for t in $(FUZZ_TARGETS); do \
 	  FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_DIR) $$t || exit 1; \
 	done

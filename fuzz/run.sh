@@ -9,8 +9,15 @@ target="$2"
 secs="${FUZZ_SECONDS:-120}"
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 fixtures="$repo/tests/fixtures"
+dict_name="$target"
 case "$target" in
   model_loader) seeds=("$fixtures/bad_files/model" "$fixtures/torch_import") ;;
+  predict)
+    # Besides the fixtures, small valid models of every layer type.
+    mkdir -p "$build/seeds/predict"
+    "$build/fuzz/fuzz_predict_seeds" "$build/seeds/predict" || exit 1
+    seeds=("$fixtures/bad_files/model" "$build/seeds/predict")
+    dict_name=model_loader ;;
   npy) seeds=("$fixtures/npy" "$fixtures/bad_files/npy") ;;
   npz) seeds=("$fixtures/bad_files/npz" "$fixtures/npy") ;;
   json_config) seeds=("$fixtures/keras" "$fixtures/bad_files/json") ;;
@@ -22,13 +29,13 @@ corpus="$build/corpus/$target"
 findings="$build/findings/$target"
 mkdir -p "$corpus" "$findings"
 dict=()
-[ -f "$repo/fuzz/$target.dict" ] && dict=(-dict="$repo/fuzz/$target.dict")
+[ -f "$repo/fuzz/$dict_name.dict" ] && dict=(-dict="$repo/fuzz/$dict_name.dict")
 log="$build/fuzz_$target.log"
 echo "fuzz: $target for ${secs}s (log: $log)"
 "$build/fuzz/fuzz_$target" -max_total_time="$secs" -timeout=20 -rss_limit_mb=2560 -print_final_stats=1 \
   -artifact_prefix="$findings/" "${dict[@]}" "$corpus" "${existing[@]}" > "$log" 2>&1
 rc=$?
-grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+ +DONE" "$log" | sed "s/^/  $target: /"
+grep -E "^stat::number_of_executed_units|^stat::peak_rss_mb|^#[0-9]+[[:space:]]+DONE" "$log" | sed "s/^/  $target: /"
 if [ "$rc" -ne 0 ]; then
   echo "fuzz: $target FOUND A PROBLEM (exit $rc); see $log and $findings" >&2
   grep -E "ERROR|SUMMARY|Test unit written" "$log" | head -5 >&2
