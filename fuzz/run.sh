@@ -19,7 +19,8 @@ case "$target" in
     seeds=("$fixtures/bad_files/model" "$build/seeds/predict")
     dict_name=model_loader ;;
   npy) seeds=("$fixtures/npy" "$fixtures/bad_files/npy") ;;
-  npz) seeds=("$fixtures/bad_files/npz" "$fixtures/npy") ;;
+  npz) seeds=("$fixtures/bad_files/npz" "$fixtures/torch_import") ;;
+  hdf5) seeds=("$fixtures/keras_h5") ;;
   json_config) seeds=("$fixtures/keras" "$fixtures/bad_files/json") ;;
   *) echo "fuzz/run.sh: unknown target '$target'" >&2; exit 2 ;;
 esac
