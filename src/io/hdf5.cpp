@@ -198,7 +198,7 @@ struct HeapObject {
   uint64_t size = 0;
 };
 
-class Parser;
+struct Parser;
 
 // Reads little-endian fields inside [pos, end), which lies inside the file;
 // reading past `end` is an error naming `what`.
