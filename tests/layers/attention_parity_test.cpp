@@ -28,8 +28,6 @@
 #include <nlohmann/json.hpp>
 #include <seqnet/seqnet.hpp>
 
-#include <cstdio>
-#include <fstream>
 #include <memory>
 #include <ostream>
 #include <stdexcept>
@@ -46,31 +44,7 @@ using seqnet::testing::case_tensor;
 
 constexpr double kRtol = 1e-5;
 
-struct AttentionCase {
-  std::string file;
-  std::string name;
-  std::shared_ptr<const json> data;  // null when the file could not be read
-};
-
-void PrintTo(const AttentionCase& c, std::ostream* os) { *os << c.file << ":" << c.name; }
-
-// The cases of one fixture file. Runs while tests are registered, so it
-// must not fail: an unreadable file becomes one case that fails when run.
-std::vector<AttentionCase> cases_of(const std::string& file) {
-  std::vector<AttentionCase> out;
-  try {
-    std::ifstream in(std::string(SEQNET_FIXTURE_DIR) + "/" + file);
-    if (!in) throw std::runtime_error("missing");
-    const json doc = json::parse(in);
-    for (const json& c : doc.at("cases")) {
-      out.push_back({file, c.at("name").get<std::string>(), std::make_shared<const json>(c)});
-    }
-  } catch (const std::exception&) {
-    out.clear();
-  }
-  if (out.empty()) out.push_back({file, "unreadable_fixture", nullptr});
-  return out;
-}
+using AttentionCase = seqnet::testing::FixtureCase;
 
 std::shared_ptr<Layer> make_layer(const json& cfg) {
   const std::string cls = cfg.at("layer");
@@ -104,27 +78,9 @@ std::shared_ptr<Layer> make_layer(const json& cfg) {
   throw std::runtime_error("fixture: unknown layer " + cls);
 }
 
-class AttentionParity : public ::testing::TestWithParam<AttentionCase> {
+class AttentionParity : public seqnet::testing::FixtureParityTest {
  protected:
-  // expect_close, keeping track of the case's worst relative error.
-  void expect_close(const Tensor& got, const Tensor& want, const std::string& what) {
-    seqnet::testing::expect_close(got, want, kRtol, what);
-    if (got.shape() != want.shape()) return;
-    const double err = seqnet::testing::relative_error(got, want);
-    if (err >= worst_) {
-      worst_ = err;
-      worst_what_ = what;
-    }
-  }
-  void TearDown() override {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.3e", worst_);
-    RecordProperty("worst_relative_error", std::string(buf) + " (" + worst_what_ + ")");
-  }
-
- private:
-  double worst_ = 0.0;
-  std::string worst_what_ = "none";
+  AttentionParity() : FixtureParityTest(kRtol) {}
 };
 
 // Where the reference is exactly 0 (a masked step), seqnet must be too.
@@ -237,15 +193,15 @@ TEST_P(AttentionParity, MatchesTorch) {
   });
 }
 
-std::string case_name(const ::testing::TestParamInfo<AttentionCase>& info) { return info.param.name; }
+const auto case_name = seqnet::testing::fixture_case_name;
 
-INSTANTIATE_TEST_SUITE_P(Attention, AttentionParity, ::testing::ValuesIn(cases_of("attention/attention.json")),
+INSTANTIATE_TEST_SUITE_P(Attention, AttentionParity, ::testing::ValuesIn(seqnet::testing::fixture_cases("attention/attention.json")),
                          case_name);
 INSTANTIATE_TEST_SUITE_P(AdditiveAttention, AttentionParity,
-                         ::testing::ValuesIn(cases_of("attention/additive_attention.json")), case_name);
+                         ::testing::ValuesIn(seqnet::testing::fixture_cases("attention/additive_attention.json")), case_name);
 INSTANTIATE_TEST_SUITE_P(LuongAttention, AttentionParity,
-                         ::testing::ValuesIn(cases_of("attention/luong_attention.json")), case_name);
+                         ::testing::ValuesIn(seqnet::testing::fixture_cases("attention/luong_attention.json")), case_name);
 INSTANTIATE_TEST_SUITE_P(AttentionDecoder, AttentionParity,
-                         ::testing::ValuesIn(cases_of("attention/attention_decoder.json")), case_name);
+                         ::testing::ValuesIn(seqnet::testing::fixture_cases("attention/attention_decoder.json")), case_name);
 
 }  // namespace

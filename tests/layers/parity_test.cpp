@@ -20,8 +20,6 @@
 #include <nlohmann/json.hpp>
 #include <seqnet/seqnet.hpp>
 
-#include <cstdio>
-#include <fstream>
 #include <memory>
 #include <ostream>
 #include <stdexcept>
@@ -38,31 +36,7 @@ using seqnet::testing::case_tensor;
 
 constexpr double kRtol = 1e-5;
 
-struct ParityCase {
-  std::string file;
-  std::string name;
-  std::shared_ptr<const json> data;  // null when the file could not be read
-};
-
-void PrintTo(const ParityCase& c, std::ostream* os) { *os << c.file << ":" << c.name; }
-
-// The cases of one fixture file. Runs while tests are registered, so it
-// must not fail: an unreadable file becomes one case that fails when run.
-std::vector<ParityCase> cases_of(const std::string& file) {
-  std::vector<ParityCase> out;
-  try {
-    std::ifstream in(std::string(SEQNET_FIXTURE_DIR) + "/" + file);
-    if (!in) throw std::runtime_error("missing");
-    const json doc = json::parse(in);
-    for (const json& c : doc.at("cases")) {
-      out.push_back({file, c.at("name").get<std::string>(), std::make_shared<const json>(c)});
-    }
-  } catch (const std::exception&) {
-    out.clear();
-  }
-  if (out.empty()) out.push_back({file, "unreadable_fixture", nullptr});
-  return out;
-}
+using ParityCase = seqnet::testing::FixtureCase;
 
 std::shared_ptr<layers::Recurrent> make_recurrent(const json& cfg) {
   const std::string cls = cfg.at("layer");
@@ -121,27 +95,9 @@ std::shared_ptr<Layer> make_layer(const json& cfg) {
   throw std::runtime_error("fixture: unknown layer " + cls);
 }
 
-class Parity : public ::testing::TestWithParam<ParityCase> {
+class Parity : public seqnet::testing::FixtureParityTest {
  protected:
-  // expect_close, keeping track of the case's worst relative error.
-  void expect_close(const Tensor& got, const Tensor& want, const std::string& what) {
-    seqnet::testing::expect_close(got, want, kRtol, what);
-    if (got.shape() != want.shape()) return;
-    const double err = seqnet::testing::relative_error(got, want);
-    if (err >= worst_) {
-      worst_ = err;
-      worst_what_ = what;
-    }
-  }
-  void TearDown() override {
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "%.3e", worst_);
-    RecordProperty("worst_relative_error", std::string(buf) + " (" + worst_what_ + ")");
-  }
-
- private:
-  double worst_ = 0.0;
-  std::string worst_what_ = "none";
+  Parity() : FixtureParityTest(kRtol) {}
 };
 
 TEST_P(Parity, MatchesTorch) {
@@ -220,15 +176,15 @@ TEST_P(Parity, MatchesTorch) {
   });
 }
 
-std::string case_name(const ::testing::TestParamInfo<ParityCase>& info) { return info.param.name; }
+const auto case_name = seqnet::testing::fixture_case_name;
 
-INSTANTIATE_TEST_SUITE_P(LSTM, Parity, ::testing::ValuesIn(cases_of("lstm.json")), case_name);
-INSTANTIATE_TEST_SUITE_P(GRU, Parity, ::testing::ValuesIn(cases_of("gru.json")), case_name);
-INSTANTIATE_TEST_SUITE_P(SimpleRNN, Parity, ::testing::ValuesIn(cases_of("simple_rnn.json")), case_name);
-INSTANTIATE_TEST_SUITE_P(Bidirectional, Parity, ::testing::ValuesIn(cases_of("bidirectional.json")), case_name);
-INSTANTIATE_TEST_SUITE_P(Dense, Parity, ::testing::ValuesIn(cases_of("dense.json")), case_name);
-INSTANTIATE_TEST_SUITE_P(TimeDistributed, Parity, ::testing::ValuesIn(cases_of("time_distributed.json")),
+INSTANTIATE_TEST_SUITE_P(LSTM, Parity, ::testing::ValuesIn(seqnet::testing::fixture_cases("lstm.json")), case_name);
+INSTANTIATE_TEST_SUITE_P(GRU, Parity, ::testing::ValuesIn(seqnet::testing::fixture_cases("gru.json")), case_name);
+INSTANTIATE_TEST_SUITE_P(SimpleRNN, Parity, ::testing::ValuesIn(seqnet::testing::fixture_cases("simple_rnn.json")), case_name);
+INSTANTIATE_TEST_SUITE_P(Bidirectional, Parity, ::testing::ValuesIn(seqnet::testing::fixture_cases("bidirectional.json")), case_name);
+INSTANTIATE_TEST_SUITE_P(Dense, Parity, ::testing::ValuesIn(seqnet::testing::fixture_cases("dense.json")), case_name);
+INSTANTIATE_TEST_SUITE_P(TimeDistributed, Parity, ::testing::ValuesIn(seqnet::testing::fixture_cases("time_distributed.json")),
                          case_name);
-INSTANTIATE_TEST_SUITE_P(Embedding, Parity, ::testing::ValuesIn(cases_of("embedding.json")), case_name);
+INSTANTIATE_TEST_SUITE_P(Embedding, Parity, ::testing::ValuesIn(seqnet::testing::fixture_cases("embedding.json")), case_name);
 
 }  // namespace

@@ -3,10 +3,47 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 #include <stdexcept>
 
 namespace seqnet::testing {
+
+void PrintTo(const FixtureCase& c, std::ostream* os) { *os << c.file << ":" << c.name; }
+
+std::vector<FixtureCase> fixture_cases(const std::string& file) {
+  std::vector<FixtureCase> out;
+  try {
+    std::ifstream in(std::string(SEQNET_FIXTURE_DIR) + "/" + file);
+    if (!in) throw std::runtime_error("missing");
+    const nlohmann::json doc = nlohmann::json::parse(in);
+    for (const nlohmann::json& c : doc.at("cases")) {
+      out.push_back({file, c.at("name").get<std::string>(), std::make_shared<const nlohmann::json>(c)});
+    }
+  } catch (const std::exception&) {
+    out.clear();
+  }
+  if (out.empty()) out.push_back({file, "unreadable_fixture", nullptr});
+  return out;
+}
+
+std::string fixture_case_name(const ::testing::TestParamInfo<FixtureCase>& info) { return info.param.name; }
+
+void FixtureParityTest::expect_close(const Tensor& got, const Tensor& want, const std::string& what) {
+  seqnet::testing::expect_close(got, want, rtol_, what);
+  if (got.shape() != want.shape()) return;
+  const double err = relative_error(got, want);
+  if (err >= worst_) {
+    worst_ = err;
+    worst_what_ = what;
+  }
+}
+
+void FixtureParityTest::TearDown() {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.3e", worst_);
+  RecordProperty("worst_relative_error", std::string(buf) + " (" + worst_what_ + ")");
+}
 
 nlohmann::json load_fixture(const std::string& file) {
   const std::string path = std::string(SEQNET_FIXTURE_DIR) + "/" + file;

@@ -31,7 +31,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <memory>
 #include <ostream>
 #include <stdexcept>
@@ -50,30 +49,7 @@ constexpr double kLossRtol = 1e-5;
 constexpr double kWeightRtol = 1e-5;
 constexpr const char* kFixture = "adam_parity/adam_parity.json";
 
-struct AdamCase {
-  std::string name;
-  std::shared_ptr<const json> data;  // null when the file could not be read
-};
-
-void PrintTo(const AdamCase& c, std::ostream* os) { *os << c.name; }
-
-// Runs while tests are registered, so it must not fail: an unreadable file
-// becomes one case that fails when run.
-std::vector<AdamCase> cases() {
-  std::vector<AdamCase> out;
-  try {
-    std::ifstream in(std::string(SEQNET_FIXTURE_DIR) + "/" + kFixture);
-    if (!in) throw std::runtime_error("missing");
-    const json doc = json::parse(in);
-    for (const json& c : doc.at("cases")) {
-      out.push_back({c.at("name").get<std::string>(), std::make_shared<const json>(c)});
-    }
-  } catch (const std::exception&) {
-    out.clear();
-  }
-  if (out.empty()) out.push_back({"unreadable_fixture", nullptr});
-  return out;
-}
+using AdamCase = seqnet::testing::FixtureCase;
 
 // Input (T, I) -> LSTM(H) -> Dense(O) on the last output, or
 // LSTM(H, return_sequences) -> TimeDistributed(Dense(O)), compiled with the
@@ -192,8 +168,8 @@ TEST_P(AdamParity, TrainOnBatchMatchesTorch) {
   expect_final(*model, c, "train_on_batch");
 }
 
-std::string case_name(const ::testing::TestParamInfo<AdamCase>& info) { return info.param.name; }
+const auto case_name = seqnet::testing::fixture_case_name;
 
-INSTANTIATE_TEST_SUITE_P(Adam, AdamParity, ::testing::ValuesIn(cases()), case_name);
+INSTANTIATE_TEST_SUITE_P(Adam, AdamParity, ::testing::ValuesIn(seqnet::testing::fixture_cases(kFixture)), case_name);
 
 }  // namespace
