@@ -7,11 +7,13 @@
 
 namespace seqnet::ops {
 
-enum class Act { Linear, Tanh, Sigmoid, HardSigmoid, Relu, Elu, Selu, Softplus, Softsign, Softmax };
+enum class Act { Linear, Tanh, Sigmoid, HardSigmoid, Keras3HardSigmoid, Relu, Elu, Selu, Softplus, Softsign, Softmax };
 
 // Parses a Keras activation name ("tanh", "sigmoid", "hard_sigmoid", "relu",
 // "elu", "selu", "softplus", "softsign", "linear", "softmax"; "" and "none"
-// mean linear). Throws ValueError naming `context` (e.g. `LSTM "lstm":
+// mean linear). "hard_sigmoid" is Keras 2's clip(0.2 x + 0.5, 0, 1);
+// "keras3_hard_sigmoid" is Keras 3's hard_sigmoid, relu6(x + 3) / 6 (the
+// Keras 3 readers and writers translate the name). Throws ValueError naming `context` (e.g. `LSTM "lstm":
 // argument activation`) and the valid names when the name is unknown.
 Act parse_activation(std::string_view name, std::string_view context);
 // The Keras name of an activation ("linear" for Act::Linear).

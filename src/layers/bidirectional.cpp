@@ -42,7 +42,7 @@ Bidirectional::Bidirectional(const std::shared_ptr<Recurrent>& layer, Bidirectio
   mode_ = parse_merge_mode(options_.merge_mode, describe());
   if (!layer) fail_value("argument `layer` is null");
   const RecurrentConfig& fc = layer->config();
-  const bool zero_out = fc.return_sequences;
+  const bool zero_out = options_.zero_output_for_mask.value_or(fc.return_sequences);
   forward_ = layer->clone_with("forward_" + layer->name(), fc.go_backwards, zero_out);
   if (options_.backward_layer) {
     const auto* bp = dynamic_cast<const Recurrent*>(options_.backward_layer.get());
@@ -280,6 +280,9 @@ nlohmann::json Bidirectional::get_config() const {
     case MergeMode::None: c["merge_mode"] = nullptr; break;
   }
   if (options_.backward_layer) c["backward_layer"] = layer_to_keras(*options_.backward_layer);
+  // Not a Keras key: written only where it differs from Keras 2.3's rule.
+  const bool zero_out = forward_->config().zero_output_for_mask;
+  if (zero_out != forward_->config().return_sequences) c["zero_output_for_mask"] = zero_out;
   return c;
 }
 
@@ -296,6 +299,7 @@ std::shared_ptr<Layer> Bidirectional::from_config(const ConfigReader& r) {
   const auto it = r.json().find("merge_mode");
   if (it != r.json().end()) o.merge_mode = it->is_null() ? "none" : r.get_string("merge_mode");
   if (r.has("backward_layer")) o.backward_layer = r.get_layer("backward_layer");
+  if (r.has("zero_output_for_mask")) o.zero_output_for_mask = r.get_bool("zero_output_for_mask", false);
   o.name = r.name();
   return std::make_shared<Bidirectional>(rnn, o);
 }

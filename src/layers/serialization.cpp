@@ -150,7 +150,10 @@ Initializer ConfigReader::get_initializer(const std::string& key, const Initiali
   }
   std::string cls = v["class_name"].get<std::string>();
   if (auto p = cls.rfind('>'); p != std::string::npos) cls = cls.substr(p + 1);  // "Custom>Name"
-  const std::string n = to_snake_case(cls);
+  std::string n = to_snake_case(cls);
+  // Keras 3 names some classes with a suffix (OrthogonalInitializer,
+  // IdentityInitializer).
+  if (n.size() > 12 && n.compare(n.size() - 12, 12, "_initializer") == 0) n.resize(n.size() - 12);
   static const Json kEmpty = Json::object();
   const Json& cj = v.contains("config") && !v["config"].is_null() ? v["config"] : kEmpty;
   const ConfigReader c(cj, ctx);

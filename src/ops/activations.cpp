@@ -23,10 +23,11 @@ struct NamedAct {
   const char* name;
   Act act;
 };
-constexpr std::array<NamedAct, 10> kActs{{{"linear", Act::Linear},
+constexpr std::array<NamedAct, 11> kActs{{{"linear", Act::Linear},
                                           {"tanh", Act::Tanh},
                                           {"sigmoid", Act::Sigmoid},
                                           {"hard_sigmoid", Act::HardSigmoid},
+                                          {"keras3_hard_sigmoid", Act::Keras3HardSigmoid},
                                           {"relu", Act::Relu},
                                           {"elu", Act::Elu},
                                           {"selu", Act::Selu},
@@ -70,6 +71,9 @@ void activate(Act a, const float* x, float* y, int64_t n) {
       break;
     case Act::HardSigmoid:
       Y = (0.2f * X + 0.5f).max(0.0f).min(1.0f);
+      break;
+    case Act::Keras3HardSigmoid:
+      Y = (X + 3.0f).max(0.0f).min(6.0f) / 6.0f;
       break;
     case Act::Relu:
       Y = X.max(0.0f);
@@ -127,6 +131,9 @@ void activate_backward(Act a, const float* y, const float* dy, float* dx, int64_
       break;
     case Act::HardSigmoid:
       DX = ((Y > 0.0f) && (Y < 1.0f)).select(0.2f * DY, 0.0f);
+      break;
+    case Act::Keras3HardSigmoid:
+      DX = ((Y > 0.0f) && (Y < 1.0f)).select(DY / 6.0f, 0.0f);
       break;
     case Act::Relu:
       DX = (Y > 0.0f).select(DY, 0.0f);

@@ -14,8 +14,9 @@ using seqnet::testing::expect_near;
 using seqnet::testing::random_tensor;
 
 namespace {
-const char* const kActivations[] = {"linear", "tanh",     "sigmoid",  "hard_sigmoid", "relu",
-                                    "elu",    "selu",     "softplus", "softsign",     "softmax"};
+const char* const kActivations[] = {"linear",   "tanh",     "sigmoid", "hard_sigmoid", "keras3_hard_sigmoid",
+                                    "relu",     "elu",      "selu",    "softplus",     "softsign",
+                                    "softmax"};
 }  // namespace
 
 class ActivationLayer : public ::testing::TestWithParam<const char*> {};

@@ -22,6 +22,7 @@ struct Case {
 };
 const Case kCases[] = {{"linear", ops::Act::Linear},     {"tanh", ops::Act::Tanh},
                        {"sigmoid", ops::Act::Sigmoid},   {"hard_sigmoid", ops::Act::HardSigmoid},
+                       {"keras3_hard_sigmoid", ops::Act::Keras3HardSigmoid},
                        {"relu", ops::Act::Relu},         {"elu", ops::Act::Elu},
                        {"selu", ops::Act::Selu},         {"softplus", ops::Act::Softplus},
                        {"softsign", ops::Act::Softsign}};

@@ -275,6 +275,7 @@ double ref_activation(std::string_view name, double x) {
   if (name == "tanh") return std::tanh(x);
   if (name == "sigmoid") return 1.0 / (1.0 + std::exp(-x));
   if (name == "hard_sigmoid") return std::clamp(0.2 * x + 0.5, 0.0, 1.0);
+  if (name == "keras3_hard_sigmoid") return std::clamp(x + 3.0, 0.0, 6.0) / 6.0;
   if (name == "relu") return std::max(x, 0.0);
   if (name == "elu") return x > 0 ? x : std::expm1(x);
   if (name == "selu") return x > 0 ? kScale * x : kScale * kAlpha * std::expm1(x);
@@ -287,6 +288,7 @@ double ref_activation(std::string_view name, double x) {
 double kink_distance(std::string_view name, double x) {
   if (name == "relu" || name == "selu") return std::abs(x);
   if (name == "hard_sigmoid") return std::min(std::abs(x - 2.5), std::abs(x + 2.5));
+  if (name == "keras3_hard_sigmoid") return std::min(std::abs(x - 3.0), std::abs(x + 3.0));
   return std::numeric_limits<double>::infinity();
 }
 

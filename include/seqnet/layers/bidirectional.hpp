@@ -17,6 +17,7 @@
 // Weights: forward_<name>/kernel, ..., then backward_<name>/kernel, ...
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "seqnet/layers/recurrent.hpp"
@@ -31,6 +32,10 @@ struct BidirectionalOptions {
   // stateful, with the opposite go_backwards. Default: a copy of the
   // forward layer.
   std::shared_ptr<Layer> backward_layer{};
+  // Whether the two directions output zeros at masked steps (Keras 2.3 and
+  // later) or repeat their previous output there (Keras before 2.3).
+  // Default: return_sequences, as Keras 2.3 and later.
+  std::optional<bool> zero_output_for_mask{};
   // Default: unique "bidirectional", "bidirectional_1", ...
   std::string name{};
 };

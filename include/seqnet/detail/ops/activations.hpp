@@ -6,6 +6,7 @@
 // input), so a layer only has to keep its activated values for backward:
 //   tanh' = 1 - y^2            sigmoid' = y (1 - y)
 //   hard_sigmoid' = 0.2 for 0 < y < 1, else 0   (Keras 2: clip(0.2 x + 0.5, 0, 1))
+//   keras3_hard_sigmoid' = 1/6 for 0 < y < 1, else 0   (Keras 3: relu6(x + 3) / 6)
 //   relu' = [y > 0]            elu' = 1 for y > 0, else y + 1
 //   selu' = scale for y > 0, else y + scale*alpha
 //   softplus' = 1 - exp(-y)    softsign' = (1 - |y|)^2      linear' = 1
