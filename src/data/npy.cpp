@@ -1,7 +1,6 @@
 #include "seqnet/data/npy.hpp"
 
 #include <fmt/format.h>
-#include <zip.h>
 
 #include <algorithm>
 #include <cmath>
@@ -11,6 +10,7 @@
 #include <set>
 
 #include "data/dtype_convert.hpp"
+#include "zip.hpp"
 #include "seqnet/error.hpp"
 #include "seqnet/printable.hpp"
 #include "seqnet/files.hpp"
@@ -403,116 +403,25 @@ void save_npy(const std::string& path, const Tensor& t, NpyDType dtype) {
 
 // ---------------------------------------------------------------- .npz
 
-namespace {
-
-struct ZipCloser {
-  void operator()(zip_t* z) const {
-    if (z != nullptr) zip_discard(z);
-  }
-};
-struct ZipFileCloser {
-  void operator()(zip_file_t* f) const {
-    if (f != nullptr) zip_fclose(f);
-  }
-};
-struct ZipErr {
-  zip_error_t e;
-  ZipErr() { zip_error_init(&e); }
-  ~ZipErr() { zip_error_fini(&e); }
-  std::string str() { return zip_error_strerror(&e); }
-};
-
-[[noreturn]] void bad_zip(std::string_view source, std::string_view what) {
-  throw IOError(fmt::format("{}: not a valid .npz archive: {}", source, what));
-}
-
-}  // namespace
-
 NamedArrays parse_npz(const std::string& bytes, std::string_view source, const NpzLimits& limits) {
-  // The smallest zip archive is its 22-byte end-of-central-directory record.
-  if (bytes.size() < 22) bad_zip(source, fmt::format("{} bytes is too short for a zip archive", bytes.size()));
-  ZipErr err;
-  zip_source_t* src = zip_source_buffer_create(bytes.data(), bytes.size(), 0, &err.e);
-  if (src == nullptr) bad_zip(source, err.str());
-  std::unique_ptr<zip_t, ZipCloser> za(zip_open_from_source(src, ZIP_RDONLY | ZIP_CHECKCONS, &err.e));
-  if (!za) {
-    zip_source_free(src);
-    bad_zip(source, err.str());
-  }
-  const zip_int64_t count = zip_get_num_entries(za.get(), 0);
-  if (count < 0) bad_zip(source, "cannot read the member list");
-  if (count > limits.max_members) {
-    bad_zip(source, fmt::format("{} members, more than the limit of {}", count, limits.max_members));
-  }
-  // What the archive may inflate to: the limit, and the ratio to its size.
-  const double by_ratio = std::max(limits.max_inflation_ratio * static_cast<double>(bytes.size()),
-                                   static_cast<double>(limits.inflation_allowance));
-  const uint64_t allowed = by_ratio < static_cast<double>(limits.max_total_bytes) ? static_cast<uint64_t>(by_ratio)
-                                                                                  : limits.max_total_bytes;
-  auto over_limit = [&](uint64_t n, std::string_view how) {
-    if (allowed == limits.max_total_bytes) {
-      return fmt::format("the members {} {} bytes, more than the limit of {} bytes (NpzLimits::max_total_bytes)", how,
-                         n, allowed);
+  const zip::Reader z(bytes, std::string(source), ".npz archive",
+                          {.max_members = limits.max_members,
+                           .max_total_bytes = limits.max_total_bytes,
+                           .max_inflation_ratio = limits.max_inflation_ratio,
+                           .inflation_allowance = limits.inflation_allowance,
+                           .limits_name = "NpzLimits"});
+  // Every name first: nothing is inflated for an archive with a bad one.
+  for (const auto& m : z.members()) {
+    if (m.is_directory) continue;
+    if (m.name.size() < 5 || m.name.compare(m.name.size() - 4, 4, ".npy") != 0) {
+      z.fail(fmt::format("member '{}' is not a .npy file", printable(m.name)));
     }
-    return fmt::format("the members {} {} bytes, more than {} bytes: {:.0f} times the archive's {} bytes (a "
-                       "decompression bomb? NpzLimits::max_inflation_ratio is {})",
-                       how, n, allowed, static_cast<double>(n) / static_cast<double>(bytes.size()), bytes.size(),
-                       limits.max_inflation_ratio);
-  };
-  // The central directory's sizes first: nothing is inflated for an
-  // archive that declares more than it may hold.
-  std::vector<zip_stat_t> stats(static_cast<size_t>(count));
-  uint64_t declared = 0;
-  for (zip_int64_t i = 0; i < count; ++i) {
-    zip_stat_t& st = stats[static_cast<size_t>(i)];
-    zip_stat_init(&st);
-    if (zip_stat_index(za.get(), static_cast<zip_uint64_t>(i), 0, &st) != 0 || !(st.valid & ZIP_STAT_NAME) ||
-        st.name == nullptr || !(st.valid & ZIP_STAT_SIZE)) {
-      bad_zip(source, fmt::format("cannot read member {}: {}", i, zip_strerror(za.get())));
-    }
-    declared += std::min<uint64_t>(st.size, allowed + 1);  // saturating: allowed is far below 2^63
-    if (declared > allowed) bad_zip(source, over_limit(declared, "declare at least"));
   }
   NamedArrays out;
-  std::set<std::string> seen;
-  std::string buf;
-  for (zip_int64_t i = 0; i < count; ++i) {
-    const zip_stat_t& st = stats[static_cast<size_t>(i)];
-    std::string name = st.name;
-    if (!name.empty() && name.back() == '/') continue;  // a directory entry
-    if (name.size() < 5 || name.compare(name.size() - 4, 4, ".npy") != 0) {
-      bad_zip(source, fmt::format("member '{}' is not a .npy file", printable(name)));
-    }
-    name.resize(name.size() - 4);
-    if (!seen.insert(name).second) bad_zip(source, fmt::format("member '{}.npy' appears twice", printable(name)));
-    const std::string member = fmt::format("{} (member '{}.npy')", source, printable(name));
-    std::unique_ptr<zip_file_t, ZipFileCloser> f(zip_fopen_index(za.get(), static_cast<zip_uint64_t>(i), 0));
-    if (!f) bad_zip(source, fmt::format("cannot open member '{}.npy': {}", printable(name), zip_strerror(za.get())));
-    // Inflate in chunks up to the declared size (checked above against the
-    // limits) and one byte over it: memory never exceeds what the archive
-    // declares, and a member that lies about its size stops at once.
-    buf.clear();
-    buf.reserve(static_cast<size_t>(st.size));
-    char chunk[1 << 16];
-    for (;;) {
-      const uint64_t room = st.size - buf.size() + 1;
-      const zip_int64_t got = zip_fread(f.get(), chunk, std::min<uint64_t>(sizeof(chunk), room));
-      if (got < 0) {
-        bad_zip(source,
-                fmt::format("cannot read member '{}.npy': {}", printable(name), zip_file_strerror(f.get())));
-      }
-      if (got == 0) break;
-      if (buf.size() + static_cast<uint64_t>(got) > st.size) {
-        bad_zip(source, fmt::format("member '{}.npy' inflates to more than the {} bytes its header declares",
-                                    printable(name), st.size));
-      }
-      buf.append(chunk, static_cast<size_t>(got));
-    }
-    if (st.size != buf.size()) {
-      bad_zip(source, fmt::format("member '{}.npy' holds {} bytes but its header says {}", printable(name), buf.size(),
-                                  st.size));
-    }
-    out.emplace_back(name, parse_npy(buf, member));
+  for (const auto& m : z.members()) {
+    if (m.is_directory) continue;
+    const std::string name = m.name.substr(0, m.name.size() - 4);
+    out.emplace_back(name, parse_npy(z.read(m), fmt::format("{} (member '{}')", source, printable(m.name))));
   }
   return out;
 }
@@ -523,62 +432,16 @@ NamedArrays load_npz(const std::string& path, const NpzLimits& limits) {
 
 std::string serialize_npz(const NamedArrays& arrays, bool compress, NpyDType dtype) {
   std::set<std::string> seen;
-  std::vector<std::string> members;
-  members.reserve(arrays.size());
+  std::vector<std::string> data;
+  data.reserve(arrays.size());
+  std::vector<std::pair<std::string, std::string_view>> members;
   for (const auto& [name, t] : arrays) {
     if (name.empty()) throw ValueError("save_npz: an array has an empty name");
     if (!seen.insert(name).second) throw ValueError(fmt::format("save_npz: the name '{}' appears twice", name));
-    members.push_back(serialize_npy(t, dtype));
+    data.push_back(serialize_npy(t, dtype));
   }
-  ZipErr err;
-  zip_source_t* src = zip_source_buffer_create(nullptr, 0, 0, &err.e);
-  if (src == nullptr) throw IOError("save_npz: " + err.str());
-  zip_t* za = zip_open_from_source(src, ZIP_TRUNCATE, &err.e);
-  if (za == nullptr) {
-    zip_source_free(src);
-    throw IOError("save_npz: " + err.str());
-  }
-  zip_source_keep(src);  // keep the written bytes after zip_close
-  auto fail = [&](const std::string& what) {
-    const std::string msg = fmt::format("save_npz: {}: {}", what, zip_strerror(za));
-    zip_discard(za);
-    zip_source_free(src);
-    throw IOError(msg);
-  };
-  for (size_t i = 0; i < arrays.size(); ++i) {
-    zip_source_t* s = zip_source_buffer(za, members[i].data(), members[i].size(), 0);
-    if (s == nullptr) fail("cannot add a member");
-    const std::string entry = arrays[i].first + ".npy";
-    const zip_int64_t idx = zip_file_add(za, entry.c_str(), s, ZIP_FL_ENC_UTF_8);
-    if (idx < 0) {
-      zip_source_free(s);
-      fail(fmt::format("cannot add '{}'", entry));
-    }
-    const auto u = static_cast<zip_uint64_t>(idx);
-    if (zip_set_file_compression(za, u, compress ? ZIP_CM_DEFLATE : ZIP_CM_STORE, 0) != 0) fail("compression");
-    // A fixed time stamp (1980-01-01) keeps the archive's bytes reproducible.
-    zip_file_set_mtime(za, u, 315532800, 0);
-  }
-  if (zip_close(za) != 0) fail("cannot finish the archive");
-  std::string out;
-  if (zip_source_open(src) != 0) {
-    zip_source_free(src);
-    throw IOError("save_npz: cannot read back the archive");
-  }
-  char chunk[1 << 16];
-  for (;;) {
-    const zip_int64_t got = zip_source_read(src, chunk, sizeof(chunk));
-    if (got < 0) {
-      zip_source_close(src);
-      zip_source_free(src);
-      throw IOError("save_npz: cannot read back the archive");
-    }
-    if (got == 0) break;
-    out.append(chunk, static_cast<size_t>(got));
-  }
-  zip_source_close(src);
-  zip_source_free(src);
-  return out;
+  for (size_t i = 0; i < arrays.size(); ++i) members.emplace_back(arrays[i].first + ".npy", data[i]);
+  return zip::write(members, compress, "save_npz");
 }
 
 void save_npz(const std::string& path, const NamedArrays& arrays, bool compress, NpyDType dtype) {

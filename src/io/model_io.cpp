@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 #include <set>
@@ -14,6 +15,9 @@
 #include "seqnet/io/config.hpp"
 #include "seqnet/io/json.hpp"
 #include "seqnet/io/safetensors.hpp"
+#include "seqnet/io/keras.hpp"
+#include "io/keras_internal.hpp"
+#include "io/weight_matching.hpp"
 #include "seqnet/random.hpp"
 
 namespace seqnet {
@@ -21,38 +25,6 @@ namespace seqnet {
 namespace {
 
 using json = nlohmann::json;
-
-struct NamedParam {
-  std::string name;
-  Param* param;
-};
-
-// Every weight of the model under "<layer>/<path>", layers in model order.
-std::vector<NamedParam> named_params(const Model& model) {
-  std::vector<NamedParam> out;
-  std::set<std::string> seen;
-  for (const auto& layer : model.unique_layers()) {
-    const std::string& ln = layer->name();
-    if (ln.empty() || ln.find('/') != std::string::npos) {
-      throw ValueError(fmt::format("{}: layer names must be non-empty and contain no '/' to be saved",
-                                   layer->describe()));
-    }
-    if (ln == "optimizer" || ln == "states") {
-      throw ValueError(fmt::format("{}: the names 'optimizer' and 'states' are reserved in model files; rename the "
-                                   "layer",
-                                   layer->describe()));
-    }
-    layer->visit_params([&](const std::string& path, Param& p) {
-      std::string name = ln + "/" + path;
-      if (!seen.insert(name).second) {
-        throw ValueError(fmt::format("Model \"{}\": two weights are named '{}'; layer names must be unique to save",
-                                     model.name(), name));
-      }
-      out.push_back({std::move(name), &p});
-    });
-  }
-  return out;
-}
 
 // A layer that keeps states itself, with the name its states are saved
 // under: "<layer>" or "<layer>/<sublayer path>".
@@ -172,7 +144,7 @@ void copy_into(const io::SafetensorsFile& f, const io::TensorInfo& t, Tensor& ds
 
 // Matches every weight; copies only after all matched (all or nothing).
 void apply_weights(const Model& model, const io::SafetensorsFile& f, std::set<std::string>& used) {
-  const auto params = named_params(model);
+  const auto params = io::named_params(model);
   std::vector<const io::TensorInfo*> found;
   found.reserve(params.size());
   for (const auto& np : params) found.push_back(&expect_tensor(f, np.name, np.param->value.shape(), "weight", used));
@@ -205,7 +177,7 @@ std::string save_model_to_bytes(const Model& model, bool include_optimizer, bool
                                           {"version", std::to_string(kModelFormatVersion)},
                                           {"content", weights_only ? "weights" : "model"}};
   std::vector<io::NamedTensor> tensors;
-  const auto params = named_params(model);
+  const auto params = io::named_params(model);
   json order = json::array();
   for (const auto& np : params) {
     tensors.push_back({np.name, np.param->value});
@@ -239,38 +211,41 @@ std::string save_model_to_bytes(const Model& model, bool include_optimizer, bool
   return io::serialize_safetensors(tensors, meta);
 }
 
+namespace {
+
+bool ends_with(const std::string& s, std::string_view suffix) {
+  return s.size() >= suffix.size() && s.compare(s.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+}  // namespace
+
+std::string save_model_bytes(const Model& model, std::string_view format, bool include_optimizer) {
+  if (format == "keras") return io::keras_archive_bytes(model, include_optimizer);
+  if (format == "h5") return io::keras_h5_bytes(model, include_optimizer, false);
+  if (format == "safetensors") return save_model_to_bytes(model, include_optimizer, false);
+  throw ValueError(fmt::format("save: unknown format '{}'; expected safetensors, keras or h5", format));
+}
+
 void Model::save(const std::string& path, bool include_optimizer) const {
-  write_file_atomic(path, save_model_to_bytes(*this, include_optimizer, false));
+  const char* format = ends_with(path, ".keras")                            ? "keras"
+                       : ends_with(path, ".h5") || ends_with(path, ".hdf5") ? "h5"
+                                                                            : "safetensors";
+  write_file_atomic(path, save_model_bytes(*this, format, include_optimizer));
 }
 
 void Model::save_weights(const std::string& path) const {
-  write_file_atomic(path, save_model_to_bytes(*this, false, true));
+  if (ends_with(path, ".weights.h5")) {
+    write_file_atomic(path, io::keras3_weights_file_bytes(*this));
+  } else if (ends_with(path, ".h5") || ends_with(path, ".hdf5")) {
+    write_file_atomic(path, io::keras_h5_bytes(*this, false, true));
+  } else {
+    write_file_atomic(path, save_model_to_bytes(*this, false, true));
+  }
 }
 
 // ---------------------------------------------------------------- load
 
 namespace {
-
-// The weights of one layer, in its visit_params order.
-struct LayerWeights {
-  std::string layer;
-  std::vector<std::string> names;  // "<layer>/<path>" (file) ...
-  std::vector<Param*> params;      // ... or the model's weights
-};
-
-// Consecutive runs of one layer name ("<layer>/..."), in order.
-void group_by_layer(const std::string& name, std::vector<LayerWeights>& out) {
-  const std::string layer = name.substr(0, name.find('/'));
-  if (out.empty() || out.back().layer != layer) out.push_back({layer, {}, {}});
-  out.back().names.push_back(name);
-}
-
-std::string layer_list(const std::vector<LayerWeights>& ls) {
-  std::string s;
-  for (size_t i = 0; i < ls.size() && i < 12; ++i) s += (i ? ", " : "") + ls[i].layer;
-  if (ls.size() > 12) s += fmt::format(" and {} more", ls.size() - 12);
-  return s;
-}
 
 // The file's weight names in the order they were saved ("weight_order";
 // files written before it was kept have none: empty).
@@ -299,136 +274,80 @@ std::vector<std::string> saved_weight_order(const io::SafetensorsFile& f) {
   return out;
 }
 
-// Pairs the model's layers with weights with the file's, by position, and
-// checks that each pair has the same number of weights of the same shapes.
-// Returns the file tensor of every model weight, in named_params order.
-std::vector<const io::TensorInfo*> match_by_order(const Model& model, const io::SafetensorsFile& f,
-                                                  const std::vector<std::string>& order,
-                                                  std::set<std::string>& used) {
-  std::vector<LayerWeights> in_file, in_model;
-  for (const auto& n : order) group_by_layer(n, in_file);
-  for (const auto& np : named_params(model)) {
-    group_by_layer(np.name, in_model);
-    in_model.back().params.push_back(np.param);
+// The file's weights grouped by layer ("<layer>/..." runs), in `order`.
+std::vector<io::FileLayer> file_layers(const io::SafetensorsFile& f, const std::vector<std::string>& order) {
+  std::vector<io::FileLayer> out;
+  for (const auto& n : order) {
+    const std::string layer = n.substr(0, n.find('/'));
+    if (out.empty() || out.back().layer != layer) out.push_back({layer, {}});
+    const io::TensorInfo* t = f.find(n);
+    out.back().weights.push_back({n, t->shape, [&f, t](Tensor& dst) { copy_into(f, *t, dst); }});
   }
-  if (in_file.size() != in_model.size()) {
-    throw ValueError(fmt::format("{}: load_weights matches layers by order: the file has {} layer(s) with weights "
-                                 "({}) but model \"{}\" has {} ({}); load by_name to match by layer name",
-                                 f.source(), in_file.size(), layer_list(in_file), model.name(), in_model.size(),
-                                 layer_list(in_model)));
-  }
-  std::vector<const io::TensorInfo*> found;
-  for (size_t i = 0; i < in_file.size(); ++i) {
-    const LayerWeights& a = in_file[i];
-    const LayerWeights& b = in_model[i];
-    if (a.names.size() != b.params.size()) {
-      throw ValueError(fmt::format("{}: layer {} of the file ('{}') has {} weight(s) but layer {} of the model ('{}') "
-                                   "has {}",
-                                   f.source(), i, a.layer, a.names.size(), i, b.layer, b.params.size()));
-    }
-    for (size_t k = 0; k < a.names.size(); ++k) {
-      const io::TensorInfo* t = f.find(a.names[k]);
-      if (t->shape != b.params[k]->value.shape()) {
-        throw ShapeError(fmt::format("{}: weight '{}' of the file has shape {} but its counterpart in the model, "
-                                     "'{}/{}', needs {} (layer {}: '{}' in the file, '{}' in the model)",
-                                     f.source(), a.names[k], shape_str(t->shape), b.layer, b.params[k]->name,
-                                     shape_str(b.params[k]->value.shape()), i, a.layer, b.layer));
-      }
-      used.insert(a.names[k]);
-      found.push_back(t);
-    }
-  }
-  return found;
-}
-
-// Keras's by_name: a layer of the model takes the weights of the file's
-// layer of the same name; layers only one side has are skipped. Returns the
-// file tensor of every model weight (null where skipped), in named_params
-// order. Throws ValueError when no layer matches.
-std::vector<const io::TensorInfo*> match_by_name(const Model& model, const io::SafetensorsFile& f,
-                                                 const LoadWeightsOptions& options, std::set<std::string>& used) {
-  std::map<std::string, size_t> file_layers;  // layer -> number of weights
-  for (const auto& t : f.tensors()) {
-    if (t.name.rfind("optimizer/", 0) == 0 || t.name.rfind("states/", 0) == 0) continue;
-    ++file_layers[t.name.substr(0, t.name.find('/'))];
-  }
-  std::vector<LayerWeights> in_model;
-  const auto params = named_params(model);
-  for (const auto& np : params) {
-    group_by_layer(np.name, in_model);
-    in_model.back().params.push_back(np.param);
-  }
-  std::vector<const io::TensorInfo*> found;
-  size_t namesakes = 0;
-  for (const LayerWeights& l : in_model) {
-    const auto it = file_layers.find(l.layer);
-    bool take = it != file_layers.end();
-    if (take) ++namesakes;
-    if (take && it->second != l.params.size()) {
-      if (!options.skip_mismatch) {
-        throw ValueError(fmt::format("{}: layer '{}' has {} weight(s) in the file but {} in the model (skip_mismatch "
-                                     "skips such layers)",
-                                     f.source(), l.layer, it->second, l.params.size()));
-      }
-      take = false;
-    }
-    for (size_t k = 0; take && k < l.names.size(); ++k) {
-      const io::TensorInfo* t = f.find(l.names[k]);
-      if (t == nullptr) throw IOError(fmt::format("{}: weight '{}' is missing", f.source(), l.names[k]));
-      if (t->shape != l.params[k]->value.shape()) {
-        if (options.skip_mismatch) {
-          take = false;
-          break;
-        }
-        throw ShapeError(fmt::format("{}: weight '{}' has shape {} in the file but the model needs {}", f.source(),
-                                     l.names[k], shape_str(t->shape), shape_str(l.params[k]->value.shape())));
-      }
-    }
-    for (size_t k = 0; k < l.names.size(); ++k) {
-      const io::TensorInfo* t = take ? f.find(l.names[k]) : nullptr;
-      if (t != nullptr) used.insert(l.names[k]);
-      found.push_back(t);
-    }
-  }
-  if (namesakes == 0 && !in_model.empty()) {
-    std::vector<LayerWeights> names;
-    for (const auto& [layer, n] : file_layers) names.push_back({layer, {}, {}});
-    throw ValueError(fmt::format("{}: load_weights by_name: no layer of model \"{}\" ({}) has a namesake in the file "
-                                 "({})",
-                                 f.source(), model.name(), layer_list(in_model), layer_list(names)));
-  }
-  return found;
+  return out;
 }
 
 }  // namespace
 
 void Model::load_weights(const std::string& path, const LoadWeightsOptions& options) {
-  const auto f = io::SafetensorsFile::read(path);
+  std::string bytes = read_file(path);
+  if (io::detect_model_file_format(bytes) == io::ModelFileFormat::KerasHdf5) {
+    io::load_keras_weights(*this, std::move(bytes), path, options);
+    return;
+  }
+  const auto f = io::SafetensorsFile::parse(std::move(bytes), path);
   check_header(f);
-  std::set<std::string> used;
   // Check everything before copying anything.
-  const auto params = named_params(*this);
-  const std::vector<std::string> order = options.by_name ? std::vector<std::string>{} : saved_weight_order(f);
-  std::vector<const io::TensorInfo*> found;
+  const auto layers = io::model_weight_layers(*this);
+  std::vector<std::string> order = options.by_name ? std::vector<std::string>{} : saved_weight_order(f);
+  std::vector<io::FileLayer> in_file;
+  std::vector<const io::FileWeight*> found;
   if (options.by_name) {
-    found = match_by_name(*this, f, options, used);
+    order = saved_weight_order(f);
+    if (order.empty()) {
+      // No saved order: the file's names, each layer's in the order of the
+      // model's namesake weights where it has them.
+      std::map<std::string, size_t> rank;
+      for (const auto& np : io::named_params(*this)) rank.emplace(np.name, rank.size());
+      for (const auto& t : f.tensors()) {
+        if (t.name.rfind("optimizer/", 0) != 0 && t.name.rfind("states/", 0) != 0) order.push_back(t.name);
+      }
+      auto key = [&](const std::string& n) {
+        const auto it = rank.find(n);
+        return std::make_pair(n.substr(0, n.find('/')), it == rank.end() ? rank.size() : it->second);
+      };
+      std::stable_sort(order.begin(), order.end(),
+                       [&](const std::string& a, const std::string& b) { return key(a) < key(b); });
+    }
+    in_file = file_layers(f, order);
+    found = io::match_by_name(layers, name(), in_file, path, options.skip_mismatch);
   } else if (!order.empty()) {
-    found = match_by_order(*this, f, order, used);
-    check_all_used(f, used, true, true);
+    in_file = file_layers(f, order);
+    found = io::match_by_order(layers, name(), in_file, path);
   } else {
     // A file that kept no order (written by seqnet before it did) is
     // matched by name, strictly, as it was then.
-    for (const auto& np : params) {
-      found.push_back(&expect_tensor(f, np.name, np.param->value.shape(), "weight", used));
+    std::set<std::string> used;
+    for (const auto& np : io::named_params(*this)) {
+      const io::TensorInfo& t = expect_tensor(f, np.name, np.param->value.shape(), "weight", used);
+      in_file.push_back({np.name, {{np.name, t.shape, [&f, &t](Tensor& dst) { copy_into(f, t, dst); }}}});
     }
     check_all_used(f, used, true, true);
+    for (const auto& l : in_file) found.push_back(&l.weights[0]);
   }
-  for (size_t i = 0; i < params.size(); ++i) {
-    if (found[i] != nullptr) copy_into(f, *found[i], params[i].param->value);
-  }
+  io::copy_matched(layers, found);
 }
 
 std::unique_ptr<Model> load_model_from_bytes(std::string bytes, const std::string& source, const LoadOptions& options) {
+  switch (io::detect_model_file_format(bytes)) {
+    case io::ModelFileFormat::KerasHdf5:
+      return io::load_keras_hdf5_model(std::move(bytes), source, options);
+    case io::ModelFileFormat::KerasArchive:
+      return io::load_keras_archive(std::move(bytes), source, options);
+    case io::ModelFileFormat::TfjsJson:
+      return io::load_tfjs_model(std::move(bytes), source, options);
+    default:
+      break;
+  }
   const auto f = io::SafetensorsFile::parse(std::move(bytes), source);
   const FileHeader h = check_header(f);
   if (h.content != "model") {
@@ -491,7 +410,7 @@ std::unique_ptr<Model> load_model_from_bytes(std::string bytes, const std::strin
     }
     // Check every slot, then copy.
     std::vector<std::pair<const io::TensorInfo*, Tensor*>> slots;
-    for (const auto& np : named_params(*model)) {
+    for (const auto& np : io::named_params(*model)) {
       opt.visit_state({np.param}, [&](const Param&, const std::string& slot, Tensor& t) {
         const std::string name = fmt::format("optimizer/{}/{}", np.name, slot);
         slots.emplace_back(&expect_tensor(f, name, t.shape(), "optimizer slot", used), &t);

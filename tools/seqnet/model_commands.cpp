@@ -3,12 +3,14 @@
 #include <fmt/format.h>
 #include <seqnet/io/config.hpp>
 #include <seqnet/io/json.hpp>
+#include <seqnet/io/keras.hpp>
 #include <seqnet/files.hpp>
 #include <seqnet/memory.hpp>
 #include <seqnet/printable.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <cstdio>
+#include <filesystem>
 #include <set>
 #include <iostream>
 
@@ -48,12 +50,21 @@ int64_t parse_bytes(const std::string& text, const char* option) {
 
 int summary(const std::string& path, int64_t max_file_bytes) {
   check_input_file(path, "model");
-  auto model = load_model(path, {.compile = true, .restore_random_state = false, .max_file_bytes = max_file_bytes});
+  std::string bytes = read_file(path, max_file_bytes);
+  const io::ModelFileFormat format = io::detect_model_file_format(bytes);
+  std::string about;
+  if (format == io::ModelFileFormat::Safetensors) {
+    const auto f = io::SafetensorsFile::parse(bytes, path);
+    const auto it = f.metadata().find("version");
+    about = fmt::format("seqnet model format version {}, {} tensors",
+                        it == f.metadata().end() ? std::string("?") : it->second, f.tensors().size());
+  } else {
+    about = std::string(io::format_name(format));
+  }
+  auto model =
+      load_model_from_bytes(std::move(bytes), path, {.compile = true, .restore_random_state = false});
   model->summary(std::cout);
-  const auto f = io::SafetensorsFile::parse(read_file(path, max_file_bytes), path);
-  const auto& meta = f.metadata();
-  std::printf("File: %s (seqnet model format version %s, %zu tensors)\n", path.c_str(), meta.at("version").c_str(),
-              f.tensors().size());
+  std::printf("File: %s (%s)\n", path.c_str(), about.c_str());
   std::printf("Inputs: ");
   for (size_t i = 0; i < model->inputs().size(); ++i) {
     std::printf("%s%s %s", i ? ", " : "", model->inputs()[i].node()->layer->name().c_str(),
@@ -72,7 +83,7 @@ int summary(const std::string& path, int64_t max_file_bytes) {
                 static_cast<long long>(model->optimizer().iterations()), tc["loss"].dump().c_str(),
                 tc["metrics"].dump().c_str());
   } else {
-    std::printf("Not compiled (no training configuration in the file)\n");
+    std::printf("Not compiled (no training configuration in the file, or one seqnet cannot honour)\n");
   }
   return 0;
 }
@@ -222,11 +233,50 @@ int import_torch(const std::string& arch, const std::string& state_dict, const s
   return 0;
 }
 
+// The format `convert` writes: --format, else from OUT's extension.
+std::string output_format(const std::string& out, const std::string& format) {
+  if (!format.empty()) {
+    if (format == "safetensors" || format == "keras" || format == "h5" || format == "tfjs") return format;
+    throw UsageError(fmt::format("--format '{}' must be one of safetensors, keras, h5, tfjs", printable(format)));
+  }
+  if (ends_with(out, ".safetensors")) return "safetensors";
+  if (ends_with(out, ".keras")) return "keras";
+  if (ends_with(out, ".h5") || ends_with(out, ".hdf5")) return "h5";
+  if (ends_with(out, ".json") || ends_with(out, "/")) return "tfjs";
+  throw UsageError(fmt::format("cannot tell the format of '{}' from its extension (.safetensors, .keras, .h5, a "
+                               "TF.js model.json); give --format",
+                               printable(out)));
+}
+
+int convert(const std::string& in, const std::string& out, const std::string& format, bool no_optimizer,
+            int64_t max_file_bytes) {
+  const std::string f = output_format(out, format);
+  check_input_file(in, "model");
+  auto model = load_model(in, {.compile = !no_optimizer, .restore_random_state = false, .max_file_bytes = max_file_bytes});
+  if (f == "tfjs") {
+    const std::filesystem::path p(out);
+    const std::string dir = ends_with(out, ".json") ? p.parent_path().string() : out;
+    const std::string json_name = ends_with(out, ".json") ? p.filename().string() : "model.json";
+    save_tfjs(*model, dir.empty() ? "." : dir, {.model_json = json_name, .include_optimizer = !no_optimizer});
+  } else {
+    check_output_file(out, "OUT");
+    // save() picks the format from the extension; --format may override it.
+    const std::string ext = f == "safetensors" ? ".safetensors" : f == "keras" ? ".keras" : ".h5";
+    if (ends_with(out, ext) || (f == "h5" && ends_with(out, ".hdf5"))) {
+      model->save(out, !no_optimizer);
+    } else {
+      write_file_atomic(out, save_model_bytes(*model, f, !no_optimizer));
+    }
+  }
+  std::printf("wrote %s (%s)\n", out.c_str(), f.c_str());
+  return 0;
+}
+
 }  // namespace
 
 void ModelCommands::add_to(CLI::App& app) {
   summary_ = app.add_subcommand("summary", "Print the architecture and training state of a model file");
-  summary_->add_option("model", model_, "Model file (.safetensors, written by Model::save)")->required();
+  summary_->add_option("model", model_, "Model file: seqnet .safetensors, Keras .h5 or .keras (told by content)")->required();
   auto add_max_file_bytes = [this](CLI::App* cmd, const char* what) {
     cmd->add_option("--max-file-bytes", max_file_bytes_,
                     fmt::format("Most bytes to read from {} (4000000, 512M, 4G; default 4G)", what));
@@ -234,7 +284,7 @@ void ModelCommands::add_to(CLI::App& app) {
   add_max_file_bytes(summary_, "the model file");
 
   predict_ = app.add_subcommand("predict", "Run a model file on .npy inputs and write .npy outputs");
-  predict_->add_option("model", model_, "Model file (.safetensors)")->required();
+  predict_->add_option("model", model_, "Model file: seqnet .safetensors, Keras .h5 or .keras")->required();
   predict_->add_option("--input", inputs_, "Input .npy file, one per model input, in the model's order")
       ->required();
   predict_->add_option("--output", outputs_, "Output .npy file (float32), one per model output, in order")
@@ -257,11 +307,21 @@ void ModelCommands::add_to(CLI::App& app) {
   import_->add_flag("--allow-unmapped", allow_unmapped_, "Let seqnet layers without a mapping keep their weights");
   import_->add_option("--output", out_, "Output model file (.safetensors)")->required();
   add_max_file_bytes(import_, "each file (default for the state dict: what the architecture can hold)");
+
+  convert_ = app.add_subcommand("convert", "Convert a model file between seqnet, Keras and TensorFlow.js formats");
+  convert_->add_option("in", convert_in_, "Model file: seqnet .safetensors, Keras .h5 or .keras, TF.js model.json")
+      ->required();
+  convert_->add_option("out", convert_out_,
+                       "Output: .safetensors, .keras (Keras 3), .h5 (Keras 2), or a TF.js model.json or directory")
+      ->required();
+  convert_->add_option("--format", format_, "safetensors, keras, h5 or tfjs (default: from OUT's extension)");
+  convert_->add_flag("--no-optimizer", no_optimizer_, "Leave out the training configuration and optimizer state");
+  add_max_file_bytes(convert_, "the input model");
 }
 
 bool ModelCommands::selected() const {
   return (summary_ != nullptr && summary_->parsed()) || (predict_ != nullptr && predict_->parsed()) ||
-         (import_ != nullptr && import_->parsed());
+         (import_ != nullptr && import_->parsed()) || (convert_ != nullptr && convert_->parsed());
 }
 
 int ModelCommands::run() const {
@@ -272,6 +332,7 @@ int ModelCommands::run() const {
     const int64_t max_memory = max_memory_.empty() ? 0 : parse_bytes(max_memory_, "--max-memory");
     return predict(model_, inputs_, outputs_, batch_size_, max_file_bytes, max_memory);
   }
+  if (convert_->parsed()) return convert(convert_in_, convert_out_, format_, no_optimizer_, max_file_bytes);
   return import_torch(arch_, state_dict_, maps_, ignore_, allow_unmapped_, out_, max_file_bytes);
 }
 

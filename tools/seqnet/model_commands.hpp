@@ -4,6 +4,7 @@
 //   seqnet summary MODEL
 //   seqnet predict MODEL --input X.npy [--input X2.npy ...] --output Y.npy [--output Y2.npy ...]
 //                  [--batch-size N] [--max-memory BYTES]
+//   seqnet convert IN OUT [--format safetensors|keras|h5|tfjs] [--no-optimizer]
 //   seqnet import-torch --model ARCH --state-dict SD --map MODULE[:K]=LAYER ... --output OUT.safetensors
 //                       [--ignore KEY ...] [--allow-unmapped]
 //   (each also takes --max-file-bytes BYTES)
@@ -17,7 +18,7 @@ namespace seqnet::cli {
 
 class ModelCommands {
  public:
-  // Adds the three subcommands to `app`.
+  // Adds the four subcommands to `app`.
   void add_to(CLI::App& app);
   // Whether one of them was given on the command line (after parsing).
   bool selected() const;
@@ -31,6 +32,9 @@ class ModelCommands {
   CLI::App* summary_ = nullptr;
   CLI::App* predict_ = nullptr;
   CLI::App* import_ = nullptr;
+  CLI::App* convert_ = nullptr;
+  std::string convert_in_, convert_out_, format_;
+  bool no_optimizer_ = false;
   std::string model_;
   std::vector<std::string> inputs_, outputs_;
   int batch_size_ = 32;

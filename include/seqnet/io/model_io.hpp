@@ -39,6 +39,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "seqnet/files.hpp"
 #include "seqnet/model/model.hpp"
@@ -75,5 +76,29 @@ std::unique_ptr<Model> load_model_from_bytes(std::string bytes, const std::strin
 // The bytes Model::save writes (weights_only: what save_weights writes).
 // Throws as Model::save.
 std::string save_model_to_bytes(const Model& model, bool include_optimizer = true, bool weights_only = false);
+// The bytes of a model file in `format`: "safetensors" (seqnet's own),
+// "keras" (a Keras 3 archive) or "h5" (Keras 2 legacy HDF5); see
+// seqnet/io/keras.hpp. Throws ValueError for an unknown format or a model
+// the format cannot hold (naming the layer).
+std::string save_model_bytes(const Model& model, std::string_view format, bool include_optimizer = true);
+
+struct TfjsSaveOptions {
+  // The name of the topology file in the directory. Default: "model.json".
+  std::string model_json = "model.json";
+  // Write the training configuration of a compiled model. Default: true.
+  bool include_optimizer = true;
+  // Most bytes per weight shard (TF.js's default: 4 MiB).
+  int64_t shard_bytes = int64_t{4} << 20;
+};
+
+// Writes `model` as a TensorFlow.js Layers model into directory `dir`
+// (created if missing): model.json ({"format": "layers-model",
+// "modelTopology": {"model_config": <Keras 2 config>, ...},
+// "weightsManifest": [...]}) and group1-shardKofN.bin files of float32
+// weights named "<layer>/<weight>" as TF.js names them. Each file is
+// written atomically, model.json last; load_model(dir + "/model.json")
+// reads it back, and tf.loadLayersModel loads it. Throws ValueError /
+// IOError.
+void save_tfjs(const Model& model, const std::string& dir, const TfjsSaveOptions& options = {});
 
 }  // namespace seqnet
