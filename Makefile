@@ -65,7 +65,7 @@ sanitize: deps
 # Not part of `make test`.
 FUZZ_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 120
-FUZZ_TARGETS ?= model_loader npy npz json_config predict hdf5
+FUZZ_TARGETS ?= model_loader npy npz json_config predict hdf5 keras tfjs
 fuzz:
 	@scripts/install-deps --with-fuzz
 	@cmake -S . -B $(FUZZ_DIR) -DCMAKE_CXX_COMPILER=clang++-14 -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSEQNET_FUZZ=ON \

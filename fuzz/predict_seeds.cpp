@@ -1,7 +1,10 @@
 // Writes small valid model files into DIR, seeds for the predict fuzz
 // target: every layer type, Sequential and functional models, a stateful
-// model, None time axes, masks, attention, shared layers.
-// Usage: predict_seeds DIR
+// model, None time axes, masks, attention, shared layers. With FORMAT
+// "keras" each is also written as a Keras 3 .keras archive and a Keras 2
+// .h5 file where that format can hold it (seeds for the keras target);
+// with "tfjs" as TF.js models in DIR/<name>/ (the tfjs target).
+// Usage: predict_seeds DIR [safetensors|keras|tfjs]
 
 #include <seqnet/seqnet.hpp>
 
@@ -15,11 +18,28 @@ using namespace seqnet;
 namespace {
 
 std::string dir;
+std::string format = "safetensors";
+
+void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream out(path, std::ios::binary);
+  out << bytes;
+  if (!out) throw IOError("cannot write " + path);
+}
 
 void write(const Model& m, const std::string& name) {
-  std::ofstream out(dir + "/" + name + ".safetensors", std::ios::binary);
-  out << save_model_to_bytes(m);
-  if (!out) throw IOError("cannot write " + name);
+  if (format == "safetensors") {
+    write_bytes(dir + "/" + name + ".safetensors", save_model_to_bytes(m));
+  } else if (format == "keras") {
+    for (const char* f : {"keras", "h5"}) {
+      try {
+        write_bytes(dir + "/" + name + "." + f, save_model_bytes(m, f));
+      } catch (const ValueError&) {
+        // Not every model fits every Keras format (activations of one version).
+      }
+    }
+  } else {
+    save_tfjs(m, dir + "/" + name);
+  }
 }
 
 void everything() {
@@ -96,11 +116,12 @@ void embedding_sequence() {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    std::fprintf(stderr, "usage: predict_seeds DIR\n");
+  if (argc < 2 || argc > 3) {
+    std::fprintf(stderr, "usage: predict_seeds DIR [safetensors|keras|tfjs]\n");
     return 2;
   }
   dir = argv[1];
+  if (argc == 3) format = argv[2];
   try {
     set_seed(1);
     everything();

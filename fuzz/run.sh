@@ -20,7 +20,20 @@ case "$target" in
     dict_name=model_loader ;;
   npy) seeds=("$fixtures/npy" "$fixtures/bad_files/npy") ;;
   npz) seeds=("$fixtures/bad_files/npz" "$fixtures/torch_import") ;;
-  hdf5) seeds=("$fixtures/keras_h5") ;;
+  hdf5) seeds=("$fixtures/keras_h5" "$repo/../shared/keras-models") ;;
+  keras)
+    # The real Keras files, and the ones seqnet writes.
+    mkdir -p "$build/seeds/keras"
+    "$build/fuzz/fuzz_predict_seeds" "$build/seeds/keras" keras || exit 1
+    seeds=("$repo/../shared/keras-models" "$build/seeds/keras") ;;
+  tfjs)
+    # model.json files whose shards lie beside them (the target reads the
+    # shards of $build/seeds/tfjs/everything).
+    mkdir -p "$build/seeds/tfjs"
+    "$build/fuzz/fuzz_predict_seeds" "$build/seeds/tfjs" tfjs || exit 1
+    mkdir -p "$build/seeds/tfjs_json"
+    for d in "$build"/seeds/tfjs/*/; do cp "$d/model.json" "$build/seeds/tfjs_json/$(basename "$d").json"; done
+    seeds=("$build/seeds/tfjs_json") ;;
   json_config) seeds=("$fixtures/keras" "$fixtures/bad_files/json") ;;
   *) echo "fuzz/run.sh: unknown target '$target'" >&2; exit 2 ;;
 esac

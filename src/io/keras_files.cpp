@@ -262,11 +262,12 @@ json training_config_from_compile_config(const json& c) {
 
 // A model from a (normalized) config, its weight allocation bounded by
 // `budget` values; the config's errors name the file.
-std::unique_ptr<Model> build(const json& config, int64_t budget, const std::string& source) {
+std::unique_ptr<Model> build(const json& config, int64_t budget, const std::string& source,
+                             const std::string& why = "") {
   try {
     return model_from_config(config, {.max_params = budget,
                                       .skip_initializers = true,
-                                      .limit_reason = fmt::format("the file holds {} weight values", budget)});
+                                      .limit_reason = fmt::format("the file holds {} weight values{}", budget, why)});
   } catch (const Error& e) {
     throw ValueError(fmt::format("{}: model config: {}", source, e.what()));
   }
@@ -327,8 +328,7 @@ std::unique_ptr<Model> load_keras_archive(std::string bytes, const std::string& 
   const zip::Member* wm = z.find("model.weights.h5");
   std::unique_ptr<Model> model;
   if (wm == nullptr) {
-    model = build(config, 0, source);
-    if (!model_weight_layers(*model).empty()) z.fail("no model.weights.h5, but the model has weights");
+    model = build(config, 0, source, ": it has no model.weights.h5");
   } else {
     const hdf5::File wf = hdf5::File::parse(z.read(*wm), source + ": model.weights.h5");
     model = build(config, dataset_values(wf.root()), source);

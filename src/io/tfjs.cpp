@@ -244,7 +244,8 @@ std::unique_ptr<Model> load_tfjs_model(std::string bytes, const std::string& sou
       in_file.push_back({layer, {}});
       fl = &in_file.back();
     }
-    const auto [g, offset] = man.where[i];
+    const size_t g = man.where[i].first;
+    const int64_t offset = man.where[i].second;
     const std::shared_ptr<std::string> data = man.groups[g];
     fl->weights.push_back({w.name, w.shape, [w, data, offset](Tensor& dst) { decode(w, data->data() + offset, dst); }});
   }

@@ -15,6 +15,13 @@ Each input is small on disk but was built to cost far more than its size:
   lstm4096_arch.json  Input(None, 4096) -> LSTM(4096) named "rnn": an
                       orthogonal initializer of 4096 x 16384
   tiny_sd.npz         a state dict that maps nowhere
+  bomb.keras          a Keras archive whose model.weights.h5 is BOMB bytes
+                      of deflated zeros
+  lying.keras         a Keras archive whose model.weights.h5 inflates to
+                      INFLATE bytes but declares 100
+  traversal.keras     a Keras archive with a member named ../../config.json
+  tfjs_huge/          a TF.js model.json whose manifest declares a
+                      65536 x 65536 weight (16 GiB) beside a 16-byte shard
 
 Sizes: the default ones keep the tests fast (the checks must refuse the
 inputs before inflating them, so the sizes only change the generation
@@ -115,6 +122,36 @@ def main():
     write_zero_member_npz(os.path.join(out, "lying.npz"), "x", lying_floats)
     declare_size(os.path.join(out, "lying.npz"), 100)
     write_zero_member_npz(os.path.join(out, "bomb.npz"), "x", bomb_floats)
+
+    # Keras archives: the same bombs inside a .keras zip, and a member name
+    # that climbs out of the archive.
+    config = json.dumps({"class_name": "Sequential", "config": {"name": "s", "layers": [
+        layer("InputLayer", batch_input_shape=[None, 3, 2], name="x"), layer("GRU", units=2, name="g")]}})
+    for name, n_bytes, lie in (("bomb.keras", 4 * bomb_floats, False), ("lying.keras", 4 * lying_floats, True)):
+        path = os.path.join(out, name)
+        big = n_bytes > (1 << 31) - 1
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, allowZip64=big) as z:
+            z.writestr("config.json", config)
+            with z.open("model.weights.h5", "w", force_zip64=big) as f:
+                chunk = bytes(1 << 24)
+                left = n_bytes
+                while left > 0:
+                    f.write(chunk[:min(left, len(chunk))])
+                    left -= len(chunk)
+        if lie:
+            declare_size(path, 100)
+    with zipfile.ZipFile(os.path.join(out, "traversal.keras"), "w") as z:
+        z.writestr("../../config.json", config)
+    # TF.js: a manifest whose byte counts disagree with its shard.
+    os.makedirs(os.path.join(out, "tfjs_huge"), exist_ok=True)
+    with open(os.path.join(out, "tfjs_huge", "group1-shard1of1.bin"), "wb") as f:
+        f.write(bytes(16))
+    with open(os.path.join(out, "tfjs_huge", "model.json"), "w") as f:
+        json.dump({"format": "layers-model", "modelTopology": {"model_config": sequential([
+            layer("InputLayer", batch_input_shape=[None, 65536], name="x"),
+            layer("Dense", units=65536, use_bias=False, name="d")])},
+            "weightsManifest": [{"paths": ["group1-shard1of1.bin"],
+                                 "weights": [{"name": "d/kernel", "shape": [65536, 65536], "dtype": "float32"}]}]}, f)
 
     # Item 3: a tiny model with huge activations.
     arch = sequential([

@@ -255,3 +255,260 @@ TEST_P(RealKerasFile, LoadsAndPredictsAsTheReference) {
     expect_bit_equal(back->predict(x, {.batch_size = 8}), y, path);
   }
 }
+
+// ---------------------------------------------------------------- versions and hostile files
+
+namespace {
+
+struct LayerWeightsSpec {
+  std::string layer;
+  std::vector<std::pair<std::string, Tensor>> weights;  // weight_names entry, value
+};
+
+// A Keras legacy HDF5 model file with `config` as its model_config.
+std::string legacy_h5(const std::string& config, const std::string& keras_version,
+                      const std::vector<LayerWeightsSpec>& layers) {
+  io::hdf5::Writer w;
+  w.attribute(io::hdf5::Writer::kRoot, "keras_version", keras_version);
+  w.attribute(io::hdf5::Writer::kRoot, "backend", std::string("tensorflow"));
+  w.attribute(io::hdf5::Writer::kRoot, "model_config", config);
+  const auto mw = w.group(io::hdf5::Writer::kRoot, "model_weights");
+  std::vector<std::string> names;
+  for (const auto& l : layers) {
+    names.push_back(l.layer);
+    const auto g = w.group(mw, l.layer);
+    std::vector<std::string> wn;
+    for (const auto& [n, t] : l.weights) {
+      const size_t slash = n.rfind('/');
+      const auto dg = slash == std::string::npos ? g : w.group_path(g, n.substr(0, slash));
+      w.dataset(dg, slash == std::string::npos ? n : n.substr(slash + 1), t.shape(), t.data());
+      wn.push_back(n);
+    }
+    w.attribute(g, "weight_names", wn);
+  }
+  w.attribute(mw, "layer_names", names);
+  return w.build("test file");
+}
+
+// A Sequential config: InputLayer (None, 1) then Dense(1) with `activation`.
+std::string dense_config(const std::string& activation, const std::string& extra_layer = "") {
+  return R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 1], "name": "x"}},
+      {"class_name": "Dense", "config": {"name": "d", "units": 1, "activation": ")" +
+         activation + R"(", "use_bias": true}})" + extra_layer + "]}}";
+}
+
+std::vector<LayerWeightsSpec> dense_weights() {
+  return {{"d", {{"d/kernel:0", Tensor({1, 1}, 1.0f)}, {"d/bias:0", Tensor({1}, 0.0f)}}}};
+}
+
+float predict_one(const std::string& bytes, float x) {
+  auto m = load_model_from_bytes(bytes, "test.h5", {.compile = false});
+  return m->predict({Tensor({1, 1}, x)})[0][0];
+}
+
+}  // namespace
+
+TEST(KerasVersions, HardSigmoidFollowsTheFilesKerasVersion) {
+  clear_session();
+  const std::string cfg = dense_config("hard_sigmoid");
+  // Keras 2: clip(0.2 x + 0.5, 0, 1); Keras 3: relu6(x + 3) / 6.
+  EXPECT_FLOAT_EQ(predict_one(legacy_h5(cfg, "2.13.1", dense_weights()), 2.0f), 0.9f);
+  EXPECT_FLOAT_EQ(predict_one(legacy_h5(cfg, "3.9.2", dense_weights()), 2.0f), 5.0f / 6.0f);
+  EXPECT_FLOAT_EQ(predict_one(legacy_h5(cfg, "3.9.2", dense_weights()), -2.5f), 0.5f / 6.0f);
+  EXPECT_FLOAT_EQ(predict_one(legacy_h5(cfg, "2.13.1", dense_weights()), -2.5f), 0.0f);
+}
+
+TEST(KerasVersions, GruWithoutResetAfterIsKeras20sResetBeforeGru) {
+  clear_session();
+  auto m = load_model(shared_model("k2_imdb_gru.h5"), {.compile = false});
+  EXPECT_NE(m->to_json().find("\"reset_after\":false"), std::string::npos);
+}
+
+TEST(KerasVersions, BidirectionalBeforeKeras23RepeatsOutputsAtMaskedSteps) {
+  clear_session();
+  set_seed(3);
+  // Masking -> Bidirectional(SimpleRNN, return_sequences), saved by seqnet
+  // and relabelled as written by Keras 2.2.4 and by Keras 2.13.
+  auto x = Input({4, 1}, {.name = "x"});
+  auto y = Bidirectional(SimpleRNN(2, {.return_sequences = true, .name = "r"}), {.name = "bi"})(
+      Masking(0.0f, {.name = "mask"})(x));
+  Model m({x}, {y}, "m");
+  std::vector<LayerWeightsSpec> weights{{"bi", {}}};
+  int k = 0;
+  m.get_layer("bi")->visit_params([&](const std::string& path, Param& p) {
+    weights[0].weights.emplace_back(path + ":" + std::to_string(k++), p.value);
+  });
+  const std::string cfg = m.to_json();
+  Tensor in({1, 4, 1}, 0.5f);
+  in.at(0, 2, 0) = 0.0f;  // step 2 masked
+  auto old_m = load_model_from_bytes(legacy_h5(cfg, "2.2.4", weights), "old.h5", {.compile = false});
+  auto new_m = load_model_from_bytes(legacy_h5(cfg, "2.13.1", weights), "new.h5", {.compile = false});
+  const Tensor a = old_m->predict({in})[0], b = new_m->predict({in})[0];
+  expect_bit_equal(b, m.predict({in})[0], "Keras 2.3 and later: seqnet's own rule");
+  for (int64_t u = 0; u < 4; ++u) {
+    EXPECT_EQ(b.at(0, 2, u), 0.0f) << "Keras >= 2.3 outputs zeros at a masked step";
+  }
+  for (int64_t u = 0; u < 2; ++u) {
+    EXPECT_EQ(a.at(0, 2, u), a.at(0, 1, u)) << "forward direction repeats its previous output";
+    EXPECT_EQ(a.at(0, 2, 2 + u), a.at(0, 3, 2 + u)) << "backward direction repeats its previous output";
+  }
+}
+
+TEST(KerasHostile, LegacyHdf5FilesAreClearErrors) {
+  clear_session();
+  const auto w = dense_weights();
+  auto expect = [&](const std::string& bytes, std::initializer_list<std::string> fragments, const char* what) {
+    SCOPED_TRACE(what);
+    expect_error<Error>([&] { load_model_from_bytes(bytes, "bad.h5"); }, fragments);
+  };
+  expect(legacy_h5("{\"class_name\": ", "2.13.1", w), {"bad.h5", "model_config", "JSON"}, "config not JSON");
+  expect(legacy_h5("[1, 2]", "2.13.1", w), {"bad.h5", "model config"}, "config not an object");
+  const std::string lambda = R"(, {"class_name": "Lambda", "config": {"name": "lam", "function": "x"}})";
+  expect(legacy_h5(dense_config("relu", lambda), "2.13.1", w), {"bad.h5", "'lam'", "Lambda"}, "Lambda layer");
+  const std::string custom =
+      R"(, {"module": "my_pkg", "class_name": "Foo", "registered_name": "my_pkg>Foo", "config": {"name": "foo"}})";
+  expect(legacy_h5(dense_config("relu", custom), "3.9.2", w), {"bad.h5", "'foo'", "custom layer", "my_pkg>Foo"},
+         "custom layer");
+  const std::string conv = R"(, {"class_name": "Conv1D", "config": {"name": "conv", "filters": 3}})";
+  expect(legacy_h5(dense_config("relu", conv), "2.13.1", w), {"bad.h5", "Conv1D"}, "unknown layer class");
+  // No weight values at all: the model may allocate none.
+  expect(legacy_h5(dense_config("relu"), "2.13.1", {}), {"bad.h5", "Dense \"d\"", "the file holds 0 weight values"},
+         "no weights");
+  expect(legacy_h5(dense_config("relu"), "2.13.1", {{"ghost", {{"ghost/kernel:0", Tensor({4}, 0.0f)}}}}),
+         {"bad.h5", "'d'", "missing"}, "weights of another layer");
+  expect(legacy_h5(dense_config("relu"), "2.13.1",
+                   {{"d", {{"d/kernel:0", Tensor({2, 1}, 1.0f)}, {"d/bias:0", Tensor({1}, 0.0f)}}}}),
+         {"bad.h5", "d/kernel:0", "(2, 1)", "(1, 1)"}, "wrong shape");
+  {
+    auto extra = w;
+    extra.push_back({"ghost", {{"ghost/kernel:0", Tensor({1}, 0.0f)}}});
+    expect(legacy_h5(dense_config("relu"), "2.13.1", extra), {"bad.h5", "ghost", "match no layer"}, "extra layer");
+  }
+  // weight_names naming a dataset that is not there.
+  {
+    io::hdf5::Writer hw;
+    hw.attribute(io::hdf5::Writer::kRoot, "model_config", dense_config("relu"));
+    const auto mw = hw.group(io::hdf5::Writer::kRoot, "model_weights");
+    hw.attribute(mw, "layer_names", std::vector<std::string>{"d"});
+    const auto d = hw.group(mw, "d");
+    hw.attribute(d, "weight_names", std::vector<std::string>{"d/kernel:0", "d/bias:0"});
+    const float spare[2] = {0, 0};
+    hw.dataset(d, "spare", {2}, spare);
+    expect(hw.build("t"), {"bad.h5", "kernel:0"}, "dangling weight_names");
+  }
+  // A config that would allocate far more than the file holds.
+  const std::string huge = R"({"class_name": "Sequential", "config": {"name": "s", "layers": [
+      {"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4096], "name": "x"}},
+      {"class_name": "Dense", "config": {"name": "d", "units": 16777216}}]}})";
+  expect(legacy_h5(huge, "2.13.1", w), {"bad.h5", "the file holds 2 weight values"}, "huge config");
+  // A weights-only file given to load_model.
+  {
+    io::hdf5::Writer hw;
+    hw.attribute(io::hdf5::Writer::kRoot, "layer_names", std::vector<std::string>{});
+    expect(hw.build("t"), {"bad.h5", "load_weights"}, "weights only");
+  }
+  // Truncated at every 997th byte: always a clear error.
+  const std::string good = legacy_h5(dense_config("relu"), "2.13.1", w);
+  for (size_t n = 0; n < good.size(); n += 97) {
+    expect_error<Error>([&] { load_model_from_bytes(good.substr(0, n), "cut.h5"); }, {"cut.h5"});
+  }
+}
+
+namespace {
+
+std::string archive(const std::vector<std::pair<std::string, std::string>>& members) {
+  std::vector<std::pair<std::string, std::string_view>> views;
+  for (const auto& [n, d] : members) views.emplace_back(n, d);
+  return zip::write(views, false, "test");
+}
+
+}  // namespace
+
+TEST(KerasHostile, ArchivesAreClearErrors) {
+  clear_session();
+  Sequential m("s");
+  m.add(Input({3, 2}));
+  m.add(GRU(2, {.name = "g"}));
+  const std::string good = save_model_bytes(m, "keras");
+  const zip::Reader z(good, "good", ".keras archive", {});
+  const std::string config = z.read(*z.find("config.json"));
+  const std::string weights = z.read(*z.find("model.weights.h5"));
+  auto expect = [&](const std::string& bytes, std::initializer_list<std::string> fragments, const char* what) {
+    SCOPED_TRACE(what);
+    expect_error<Error>([&] { load_model_from_bytes(bytes, "bad.keras"); }, fragments);
+  };
+  expect(archive({{"../config.json", config}, {"model.weights.h5", weights}}), {"bad.keras", "path traversal"},
+         "traversal");
+  expect(archive({{"/etc/config.json", config}}), {"bad.keras", "absolute"}, "absolute name");
+  expect(archive({{"model.weights.h5", weights}}), {"bad.keras", "no config.json"}, "no config");
+  expect(archive({{"config.json", "{oops"}, {"model.weights.h5", weights}}), {"bad.keras", "config.json", "JSON"},
+         "config not JSON");
+  expect(archive({{"config.json", config}}), {"bad.keras", "no model.weights.h5"}, "no weights");
+  expect(archive({{"config.json", config}, {"model.weights.h5", io::hdf5::Writer().build("t")}}),
+         {"bad.keras", "the file holds 0 weight values"}, "empty weights");
+  expect(archive({{"config.json", config}, {"model.weights.h5", "not hdf5 at all"}}),
+         {"bad.keras", "model.weights.h5"}, "weights not HDF5");
+  {
+    io::hdf5::Writer hw;
+    const auto lg = hw.group(io::hdf5::Writer::kRoot, "layers");
+    const std::vector<float> v(64, 0.5f);
+    hw.dataset(hw.group_path(lg, "gru/cell/vars"), "0", {2, 6}, v.data());
+    hw.dataset(hw.group_path(lg, "zzz/vars"), "0", {64}, v.data());
+    expect(archive({{"config.json", config}, {"model.weights.h5", hw.build("t")}}), {"bad.keras", "/layers/gru/cell/vars", "no member '1'"},
+           "too few weights");
+  }
+  {
+    // The model's weights plus a layer the model does not have.
+    Sequential m2("s");
+    m2.add(Input({3, 2}));
+    m2.add(GRU(2, {.name = "g"}));
+    io::hdf5::Writer hw;
+    const auto lg = hw.group(io::hdf5::Writer::kRoot, "layers");
+    int n = 0;
+    m2.get_layer("g")->visit_params([&](const std::string&, Param& p) {
+      hw.dataset(hw.group_path(lg, "gru/cell/vars"), std::to_string(n++), p.value.shape(), p.value.data());
+    });
+    const float v[1] = {1};
+    hw.dataset(hw.group_path(lg, "dense_9/vars"), "0", {1}, v);
+    expect(archive({{"config.json", config}, {"model.weights.h5", hw.build("t")}}),
+           {"bad.keras", "layers/dense_9", "no layer of the model"}, "extra layer");
+  }
+  for (size_t n = 0; n < good.size(); n += 101) {
+    expect_error<Error>([&] { load_model_from_bytes(good.substr(0, n), "cut.keras"); }, {"cut.keras"});
+  }
+}
+
+TEST(KerasHostile, TfjsManifestsAreClearErrors) {
+  clear_session();
+  Sequential m("s");
+  m.add(Input({3, 2}));
+  m.add(LSTM(2, {.name = "l"}));
+  TempDir dir("tfjs_bad");
+  save_tfjs(m, dir.path().string());
+  const std::string path = dir.file("model.json");
+  const json good = json::parse(read_file(path));
+  auto expect = [&](const std::function<void(json&)>& edit, std::initializer_list<std::string> fragments, const char* what) {
+    SCOPED_TRACE(what);
+    json j = good;
+    edit(j);
+    expect_error<Error>([&] { load_model_from_bytes(j.dump(), path); }, fragments);
+  };
+  auto w0 = [](json& j) -> json& { return j["weightsManifest"][0]; };
+  expect([&](json& j) { w0(j)["weights"][0]["shape"] = {2, 9}; }, {"declares", "bytes", "shards hold"},
+         "byte counts disagree");
+  expect([&](json& j) { w0(j)["paths"][0] = "../../etc/passwd"; }, {"leaves the model's directory"}, "traversal");
+  expect([&](json& j) { w0(j)["paths"][0] = "/etc/passwd"; }, {"leaves the model's directory"}, "absolute");
+  expect([&](json& j) { w0(j)["paths"][0] = "nothing.bin"; }, {"nothing.bin", "missing"}, "missing shard");
+  expect([&](json& j) { w0(j)["weights"][0]["dtype"] = "int32"; }, {"'l/kernel'", "int32"}, "int32 weight");
+  expect([&](json& j) { w0(j)["weights"][0]["shape"] = {1 << 30, 1 << 30, 1 << 30}; }, {"too many elements"},
+         "absurd shape");
+  expect([&](json& j) { j["format"] = "graph-model"; }, {"graph-model", "not a TF.js Layers model"}, "graph model");
+  expect([&](json& j) { j["weightsManifest"] = "x"; }, {"weightsManifest"}, "manifest not a list");
+  expect([&](json& j) { j.erase("modelTopology"); }, {"modelTopology"}, "no topology");
+  expect([&](json& j) { w0(j)["weights"][0]["quantization"] = {{"dtype", "uint4"}}; }, {"uint4"}, "bad quantization");
+  // The good one loads and predicts as the model.
+  auto back = load_model(path);
+  const Tensors x{uniform({2, 3, 2}, 5)};
+  expect_bit_equal(back->predict(x), m.predict(x), "tfjs round trip");
+}
