@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "io/keras_internal.hpp"
@@ -52,6 +53,7 @@ struct ManifestWeight {
   std::string dtype;      // as stored: float32, float16, uint8, uint16
   double scale = 1.0, min = 0.0;  // affine quantization
   int64_t bytes = 0;
+  bool optimizer = false;  // TF.js optimizer state: skipped
 };
 
 float half_to_float(uint16_t h) {
@@ -67,7 +69,7 @@ float half_to_float(uint16_t h) {
   return sign ? -v : v;
 }
 
-ManifestWeight parse_weight(const json& w, const std::string& source) {
+ManifestWeight parse_weight(const json& w, const std::string& source, bool optimizer) {
   if (!w.is_object() || !w.contains("name") || !w["name"].is_string() || !w.contains("shape") ||
       !w["shape"].is_array()) {
     bad(source, "a weightsManifest entry must have a name and a shape");
@@ -87,7 +89,9 @@ ManifestWeight parse_weight(const json& w, const std::string& source) {
     }
     m.count *= n;
   }
+  m.optimizer = optimizer;
   m.dtype = w.contains("dtype") && w["dtype"].is_string() ? w["dtype"].get<std::string>() : "float32";
+  if (optimizer && m.dtype == "int32") m.dtype = "float32";  // the same 4 bytes; never decoded
   if (m.dtype != "float32") {
     bad(source, fmt::format("weight '{}' has dtype '{}'; seqnet's layers take float32 weights", printable(m.name),
                             printable(m.dtype.substr(0, 32))));
@@ -159,7 +163,10 @@ Manifest read_manifest(const json& manifest, const fs::path& dir, const std::str
     int64_t want = 0;
     std::vector<ManifestWeight> ws;
     for (const auto& w : group["weights"]) {
-      ws.push_back(parse_weight(w, source));
+      // TF.js's optimizer state ("group": "optimizer": iterations, slots)
+      // takes its place in the shards but is not the model's.
+      const bool optimizer = w.is_object() && w.contains("group") && w["group"] == "optimizer";
+      ws.push_back(parse_weight(w, source, optimizer));
       want += ws.back().bytes;
     }
     int64_t have = 0;
@@ -198,6 +205,102 @@ Manifest read_manifest(const json& manifest, const fs::path& dir, const std::str
   return out;
 }
 
+// TF.js's optimizer classes and camelCase keys <-> Keras's.
+struct OptimizerName {
+  const char* tfjs;
+  const char* keras;
+};
+constexpr OptimizerName kOptimizers[] = {{"Adam", "Adam"}, {"SGD", "SGD"}, {"Momentum", "SGD"},
+                                         {"RMSProp", "RMSprop"}, {"Adagrad", "Adagrad"}};
+struct KeyName {
+  const char* tfjs;
+  const char* keras;
+};
+constexpr KeyName kKeys[] = {{"learningRate", "learning_rate"}, {"beta1", "beta_1"}, {"beta2", "beta_2"},
+                             {"epsilon", "epsilon"}, {"momentum", "momentum"}, {"useNesterov", "nesterov"},
+                             {"centered", "centered"}, {"initialAccumulatorValue", "initial_accumulator_value"}};
+
+// A TF.js trainingConfig (TF.js optimizer names and keys, metrics possibly
+// an empty object) as a Keras 2 training_config.
+json training_config_from_tfjs(const json& t) {
+  json out = t;
+  if (out.contains("metrics") && out["metrics"].is_object() && out["metrics"].empty()) out["metrics"] = json::array();
+  if (!out.contains("optimizer_config") || !out["optimizer_config"].is_object()) return out;
+  const json& oc = out["optimizer_config"];
+  const std::string cls = oc.value("class_name", "");
+  const json cfg = oc.contains("config") && oc["config"].is_object() ? oc["config"] : json::object();
+  bool tfjs_form = false;
+  for (const auto& k : kKeys) tfjs_form = tfjs_form || (cfg.contains(k.tfjs) && std::string(k.tfjs) != k.keras);
+  if (!tfjs_form && cls != "Momentum" && cls != "RMSProp") return out;
+  json keras = json::object();
+  for (const auto& k : kKeys)
+    if (cfg.contains(k.tfjs)) keras[k.keras] = cfg[k.tfjs];
+  if (cls == "RMSProp" && cfg.contains("decay")) keras["rho"] = cfg["decay"];
+  std::string kcls = cls;
+  for (const auto& o : kOptimizers)
+    if (cls == o.tfjs) kcls = o.keras;
+  out["optimizer_config"] = {{"class_name", kcls}, {"config", keras}};
+  return out;
+}
+
+// seqnet's training_config as TF.js writes its trainingConfig, or null
+// when TF.js could not compile from it (a loss given as a config object).
+json tfjs_training_config(const Model& model) {
+  const json tc = training_config(model);
+  if (!tc["loss"].is_string()) return nullptr;
+  const json& oc = tc["optimizer_config"];
+  const std::string cls = oc.value("class_name", "");
+  const json& c = oc["config"];
+  json cfg = json::object();
+  std::string tcls = cls;
+  for (const auto& k : kKeys)
+    if (c.contains(k.keras)) cfg[k.tfjs] = c[k.keras];
+  if (cls == "SGD" && c.value("momentum", 0.0) != 0.0) {
+    tcls = "Momentum";
+  } else if (cls == "SGD") {
+    cfg.erase("momentum");
+    cfg.erase("useNesterov");
+  } else if (cls == "RMSprop") {
+    tcls = "RMSProp";
+    if (c.contains("rho")) cfg["decay"] = c["rho"];
+  } else if (cls != "Adam" && cls != "Adagrad") {
+    return nullptr;
+  }
+  return {{"loss", tc["loss"]}, {"metrics", tc["metrics"]}, {"optimizer_config", {{"class_name", tcls}, {"config", cfg}}}};
+}
+
+// TF.js's Bidirectional has no backward_layer: it mirrors `layer` and names
+// the copy "backward_<layer's name>". For each Bidirectional of `config`
+// whose backward layer is such a mirror, drops backward_layer and returns
+// the renaming of its weights' prefix; any other backward layer cannot be
+// said in TF.js (ValueError naming the layer).
+std::map<std::string, std::string> tfjs_bidirectional_names(json& config) {
+  std::map<std::string, std::string> out;
+  if (!config.contains("config") || !config["config"].contains("layers")) return out;
+  for (auto& e : config["config"]["layers"]) {
+    if (e.value("class_name", "") != "Bidirectional" || !e["config"].contains("backward_layer")) continue;
+    json& c = e["config"];
+    json fwd = c["layer"]["config"], bwd = c["backward_layer"]["config"];
+    const std::string bname = bwd.value("name", "");
+    const std::string fname = fwd.value("name", "");
+    // Bidirectional sets zero_output_for_mask of both directions itself.
+    for (json* j : {&fwd, &bwd}) {
+      j->erase("name");
+      j->erase("go_backwards");
+      j->erase("zero_output_for_mask");
+    }
+    if (fwd != bwd || c["layer"].value("class_name", "") != c["backward_layer"].value("class_name", "")) {
+      throw ValueError(fmt::format("save_tfjs: Bidirectional '{}' has a backward layer that differs from its forward "
+                                   "layer beyond go_backwards; TF.js's Bidirectional cannot hold it",
+                                   c.value("name", "?")));
+    }
+    c.erase("backward_layer");
+    const std::string layer = c.value("name", "");
+    out[layer + "/backward_" + bname] = layer + "/backward_" + fname;
+  }
+  return out;
+}
+
 }  // namespace
 
 std::unique_ptr<Model> load_tfjs_model(std::string bytes, const std::string& source, const LoadOptions& options) {
@@ -212,7 +315,8 @@ std::unique_ptr<Model> load_tfjs_model(std::string bytes, const std::string& sou
   const json& topo = j["modelTopology"];
   const json* config = topo.contains("model_config") ? &topo["model_config"] : &topo;
   json training = topo.contains("training_config") ? topo["training_config"]
-                                                   : (j.contains("trainingConfig") ? j["trainingConfig"] : json());
+                  : j.contains("trainingConfig")     ? training_config_from_tfjs(j["trainingConfig"])
+                                                     : json();
   // TF.js implements Keras 2's layers (its hard_sigmoid is Keras 2's).
   std::string kv = topo.contains("keras_version") && topo["keras_version"].is_string()
                        ? topo["keras_version"].get<std::string>()
@@ -224,7 +328,7 @@ std::unique_ptr<Model> load_tfjs_model(std::string bytes, const std::string& sou
   const Manifest man = read_manifest(j["weightsManifest"], dir.empty() ? fs::path(".") : dir, source,
                                      options.max_file_bytes);
   int64_t budget = 0;
-  for (const auto& w : man.weights) budget += w.count;
+  for (const auto& w : man.weights) budget += w.optimizer ? 0 : w.count;
   std::unique_ptr<Model> model;
   try {
     model = model_from_config(normalized, {.max_params = budget,
@@ -236,6 +340,7 @@ std::unique_ptr<Model> load_tfjs_model(std::string bytes, const std::string& sou
   std::vector<FileLayer> in_file;
   for (size_t i = 0; i < man.weights.size(); ++i) {
     const ManifestWeight& w = man.weights[i];
+    if (w.optimizer) continue;
     const std::string layer = w.name.substr(0, w.name.find('/'));
     FileLayer* fl = nullptr;
     for (auto& l : in_file)
@@ -271,13 +376,18 @@ void save_tfjs(const Model& model, const std::string& dir, const TfjsSaveOptions
   if (options.model_json.empty() || options.model_json.find('/') != std::string::npos) {
     throw ValueError(fmt::format("save_tfjs: model_json '{}' must be a file name", options.model_json));
   }
-  nlohmann::json topo = {{"keras_version", "2.13.1"}, {"backend", "tensor_flow.js"}, {"model_config", model_to_config(model)}};
-  if (options.include_optimizer && model.compiled()) topo["training_config"] = training_config(model);
+  nlohmann::json config = model_to_config(model);
+  const std::map<std::string, std::string> renamed = io::tfjs_bidirectional_names(config);
+  nlohmann::json topo = {{"keras_version", "2.13.1"}, {"backend", "tensor_flow.js"}, {"model_config", config}};
+  nlohmann::json training = nullptr;
+  if (options.include_optimizer && model.compiled()) training = io::tfjs_training_config(model);
   std::string data;
   nlohmann::json weights = nlohmann::json::array();
   for (const auto& np : io::named_params(model)) {
     const Tensor& t = np.param->value;
-    weights.push_back({{"name", np.name}, {"shape", t.shape()}, {"dtype", "float32"}});
+    const auto r = renamed.find(np.name.substr(0, np.name.rfind('/')));
+    const std::string name = r == renamed.end() ? np.name : r->second + np.name.substr(np.name.rfind('/'));
+    weights.push_back({{"name", name}, {"shape", t.shape()}, {"dtype", "float32"}});
     data.append(reinterpret_cast<const char*>(t.data()), static_cast<size_t>(t.size()) * sizeof(float));
   }
   // Shards of at most shard_bytes, named as TF.js names them.
@@ -294,11 +404,12 @@ void save_tfjs(const Model& model, const std::string& dir, const TfjsSaveOptions
     write_file_atomic((std::filesystem::path(dir) / name).string(),
                       std::string_view(data).substr(begin, std::min(per, data.size() - begin)));
   }
-  const nlohmann::json out = {{"format", "layers-model"},
-                              {"generatedBy", "seqnet"},
-                              {"convertedBy", nullptr},
-                              {"modelTopology", topo},
-                              {"weightsManifest", nlohmann::json::array({{{"paths", paths}, {"weights", weights}}})}};
+  nlohmann::json out = {{"format", "layers-model"},
+                        {"generatedBy", "seqnet"},
+                        {"convertedBy", nullptr},
+                        {"modelTopology", topo},
+                        {"weightsManifest", nlohmann::json::array({{{"paths", paths}, {"weights", weights}}})}};
+  if (!training.is_null()) out["trainingConfig"] = training;
   // model.json last: it names the shards just written.
   write_file_atomic((std::filesystem::path(dir) / options.model_json).string(), out.dump());
 }

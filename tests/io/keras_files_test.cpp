@@ -38,7 +38,13 @@ std::string shared_model(const std::string& name) { return std::string(SEQNET_SH
 // predictions.
 void check_round_trip(const Model& m, const Tensors& x, const std::string& path) {
   SCOPED_TRACE(path);
-  m.save(path);
+  // A path ending in "/model.json" is a TF.js model directory.
+  const std::string tfjs_suffix = "/model.json";
+  if (path.size() > tfjs_suffix.size() && path.compare(path.size() - tfjs_suffix.size(), tfjs_suffix.size(), tfjs_suffix) == 0) {
+    save_tfjs(m, path.substr(0, path.size() - tfjs_suffix.size()));
+  } else {
+    m.save(path);
+  }
   auto back = load_model(path);
   EXPECT_EQ(back->to_json(), m.to_json());
   const auto w1 = m.get_weights(), w2 = back->get_weights();
@@ -86,12 +92,14 @@ Tensors zoo_inputs() {
 
 // ---------------------------------------------------------------- round trips
 
-TEST(KerasFiles, EveryLayerTypeRoundTripsThroughKerasAndH5) {
+TEST(KerasFiles, EveryLayerTypeRoundTripsThroughKerasH5AndTfjs) {
   clear_session();
   set_seed(5);
   auto m = keras_layer_zoo();
   TempDir dir("keras_zoo");
-  for (const char* ext : {".keras", ".h5", ".safetensors"}) check_round_trip(*m, zoo_inputs(), dir.file(std::string("zoo") + ext));
+  for (const char* ext : {".keras", ".h5", ".safetensors", "_tfjs/model.json"}) {
+    check_round_trip(*m, zoo_inputs(), dir.file(std::string("zoo") + ext));
+  }
 }
 
 TEST(KerasFiles, SeqnetOnlyLayersRoundTripAsSeqnetCustomObjects) {
@@ -103,7 +111,9 @@ TEST(KerasFiles, SeqnetOnlyLayersRoundTripAsSeqnetCustomObjects) {
   auto luong = LuongAttention(4, {.score = "general"})({dec, enc});
   Model m({x}, {luong[0]}, "own_layers");
   TempDir dir("keras_own");
-  for (const char* ext : {".keras", ".h5"}) check_round_trip(m, {uniform({2, 5, 3}, 4)}, dir.file(std::string("m") + ext));
+  for (const char* ext : {".keras", ".h5", "_tfjs/model.json"}) {
+    check_round_trip(m, {uniform({2, 5, 3}, 4)}, dir.file(std::string("m") + ext));
+  }
   // In the archive they are custom objects of a "seqnet" package.
   m.save(dir.file("m.keras"));
   const std::string bytes = read_file(dir.file("m.keras"));
@@ -129,7 +139,7 @@ TEST(KerasFiles, SequentialCompiledModelsKeepTheirTrainingConfig) {
   m.add(Dense(1));
   m.compile({.optimizer = "adam", .loss = "mse", .metrics = {"mae"}});
   TempDir dir("keras_seq");
-  for (const char* ext : {".keras", ".h5"}) {
+  for (const char* ext : {".keras", ".h5", "_tfjs/model.json"}) {
     const std::string path = dir.file(std::string("m") + ext);
     check_round_trip(m, {uniform({2, 4, 2}, 8)}, path);
     auto back = load_model(path);

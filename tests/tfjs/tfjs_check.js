@@ -8,6 +8,12 @@
 //       fixed inputs (batch 3) and writes, per case, DIR/<case>/model.json +
 //       weights.bin (model.save through tf.io.withSaveHandler), the inputs
 //       DIR/<case>/in_K.npy and TF.js's outputs DIR/<case>/tfjs_out_K.npy.
+//       Variants of some cases lay the weight files out as TF.js's Python
+//       converter may: several manifest groups and shards split mid-weight,
+//       and uint8/uint16/float16 weight quantization (their TF.js outputs come
+//       from loading the variant back). DIR/<case>/about.txt says what a case
+//       covers; DIR/<case>/expect_summary.txt (some cases) lists what
+//       `seqnet summary` must print ('!' first: must not print).
 //       DIR/cases.txt lists the cases made ("<case> <n_inputs> <n_outputs>"),
 //       DIR/unsupported.txt the ones TF.js itself refused ("<case>\t<error>").
 //   predict MODEL_JSON OUT_PREFIX IN.npy...
@@ -22,6 +28,8 @@
 //       batch_input_shape (T, default 7, for a None axis); inputs that feed
 //       an Embedding get token ids in [1, input_dim) (row 1 zero-padded at
 //       the end when the Embedding has mask_zero). Prints the file names.
+//   outputs MODEL_JSON
+//       Prints the number of outputs of the model.
 //   compare A.npy REF.npy REL_TOL
 //       Prints "max_abs_diff threshold max_abs_ref" where threshold is
 //       REL_TOL * max(1, max|REF|); exit 0 when the shapes are equal, nothing
@@ -417,6 +425,7 @@ function cases() {
         return m;
       },
       prepare: async (tf, m) => {
+        randomizeWeights(tf, m, 500);  // a seeded start, so the Adam moments are deterministic too
         const x = tf.tensor(floatInput([4, 5, 3], 30).data, [4, 5, 3]);
         const y = tf.tensor(floatInput([4, 1], 31).data, [4, 1]);
         await m.fit(x, y, {epochs: 1, batchSize: 4, verbose: 0, shuffle: false});
@@ -616,9 +625,11 @@ function fsHandler(tf, file) {
 
 // Errors that mean "TF.js does not implement this", as opposed to "this
 // model.json is wrong".
+// (Only GRU reset_after=True so far: TF.js 4.x implements reset-before GRUs
+// only. An unknown layer class is not on the list: seqnet should not write
+// one into a TF.js model.)
 const TFJS_LIMITS = [
   /does not support reset_after/i,
-  /Unknown layer: /,  // a layer class TF.js lacks
 ];
 
 async function cmdPredict(modelJson, outPrefix, inputs) {
@@ -644,6 +655,12 @@ async function cmdPredict(modelJson, outPrefix, inputs) {
 }
 
 // ---------------------------------------------------------------- inputs
+// input_layers / output_layers: a list of [name, node, tensor], or (Keras 3,
+// one tensor) just [name, node, tensor].
+function asList(v) {
+  return Array.isArray(v) && typeof v[0] === 'string' ? [v] : v;
+}
+
 function cmdInputs(modelJson, outPrefix, tArg) {
   const Tn = tArg ? Number(tArg) : 7;
   const j = readModelJson(modelJson);
@@ -663,7 +680,7 @@ function cmdInputs(modelJson, outPrefix, tArg) {
     specs.push({shape, emb: next.class_name === 'Embedding' ? next.config : null});
   } else {
     const byName = new Map(layers.map((l) => [l.name || l.config.name, l]));
-    for (const il of cfg.input_layers) {
+    for (const il of asList(cfg.input_layers)) {
       const name = Array.isArray(il) ? il[0] : il;
       const l = byName.get(name);
       if (!l) throw new Error(`${modelJson}: input layer ${name} not found`);
@@ -701,6 +718,16 @@ function cmdInputs(modelJson, outPrefix, tArg) {
   process.stdout.write(files.join('\n') + '\n');
 }
 
+// Number of outputs of the model in MODEL_JSON.
+function cmdOutputs(modelJson) {
+  const j = readModelJson(modelJson);
+  let topo = j.modelTopology;
+  if (topo.model_config) topo = topo.model_config;
+  const outs = topo.class_name === 'Sequential' ? [null] : asList(topo.config.output_layers);
+  const n = outs.length;
+  process.stdout.write(`${n}\n`);
+}
+
 // ---------------------------------------------------------------- compare
 function cmdCompare(a, ref, tol) {
   const x = readNpy(a), y = readNpy(ref);
@@ -726,10 +753,11 @@ function cmdCompare(a, ref, tol) {
     if (cmd === 'make' && rest.length === 1) await cmdMake(rest[0]);
     else if (cmd === 'predict' && rest.length >= 3) await cmdPredict(rest[0], rest[1], rest.slice(2));
     else if (cmd === 'inputs' && (rest.length === 2 || rest.length === 3)) cmdInputs(rest[0], rest[1], rest[2]);
+    else if (cmd === 'outputs' && rest.length === 1) cmdOutputs(rest[0]);
     else if (cmd === 'compare' && rest.length === 3) cmdCompare(rest[0], rest[1], rest[2]);
     else if (cmd === 'version') process.stdout.write(loadTf().version.tfjs + '\n');
     else die('usage: tfjs_check.js [--tfjs DIR] make DIR | predict MODEL_JSON OUT_PREFIX IN.npy... | ' +
-             'inputs MODEL_JSON OUT_PREFIX [T] | compare A.npy REF.npy REL_TOL | version', 2);
+             'inputs MODEL_JSON OUT_PREFIX [T] | outputs MODEL_JSON | compare A.npy REF.npy REL_TOL | version', 2);
   } catch (e) {
     die(String(e && e.stack ? e.stack : e));
   }

@@ -249,7 +249,7 @@ std::string output_format(const std::string& out, const std::string& format) {
 }
 
 int convert(const std::string& in, const std::string& out, const std::string& format, bool no_optimizer,
-            int64_t max_file_bytes) {
+            int64_t max_file_bytes, int64_t shard_bytes) {
   const std::string f = output_format(out, format);
   check_input_file(in, "model");
   auto model = load_model(in, {.compile = !no_optimizer, .restore_random_state = false, .max_file_bytes = max_file_bytes});
@@ -257,7 +257,9 @@ int convert(const std::string& in, const std::string& out, const std::string& fo
     const std::filesystem::path p(out);
     const std::string dir = ends_with(out, ".json") ? p.parent_path().string() : out;
     const std::string json_name = ends_with(out, ".json") ? p.filename().string() : "model.json";
-    save_tfjs(*model, dir.empty() ? "." : dir, {.model_json = json_name, .include_optimizer = !no_optimizer});
+    TfjsSaveOptions o{.model_json = json_name, .include_optimizer = !no_optimizer};
+    if (shard_bytes > 0) o.shard_bytes = shard_bytes;
+    save_tfjs(*model, dir.empty() ? "." : dir, o);
   } else {
     check_output_file(out, "OUT");
     // save() picks the format from the extension; --format may override it.
@@ -316,6 +318,7 @@ void ModelCommands::add_to(CLI::App& app) {
       ->required();
   convert_->add_option("--format", format_, "safetensors, keras, h5 or tfjs (default: from OUT's extension)");
   convert_->add_flag("--no-optimizer", no_optimizer_, "Leave out the training configuration and optimizer state");
+  convert_->add_option("--shard-bytes", shard_bytes_, "TF.js: most bytes per weight shard (default 4M)");
   add_max_file_bytes(convert_, "the input model");
 }
 
@@ -332,7 +335,10 @@ int ModelCommands::run() const {
     const int64_t max_memory = max_memory_.empty() ? 0 : parse_bytes(max_memory_, "--max-memory");
     return predict(model_, inputs_, outputs_, batch_size_, max_file_bytes, max_memory);
   }
-  if (convert_->parsed()) return convert(convert_in_, convert_out_, format_, no_optimizer_, max_file_bytes);
+  if (convert_->parsed()) {
+    const int64_t shard = shard_bytes_.empty() ? 0 : parse_bytes(shard_bytes_, "--shard-bytes");
+    return convert(convert_in_, convert_out_, format_, no_optimizer_, max_file_bytes, shard);
+  }
   return import_torch(arch_, state_dict_, maps_, ignore_, allow_unmapped_, out_, max_file_bytes);
 }
 

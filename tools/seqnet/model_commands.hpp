@@ -4,7 +4,7 @@
 //   seqnet summary MODEL
 //   seqnet predict MODEL --input X.npy [--input X2.npy ...] --output Y.npy [--output Y2.npy ...]
 //                  [--batch-size N] [--max-memory BYTES]
-//   seqnet convert IN OUT [--format safetensors|keras|h5|tfjs] [--no-optimizer]
+//   seqnet convert IN OUT [--format safetensors|keras|h5|tfjs] [--no-optimizer] [--shard-bytes N]
 //   seqnet import-torch --model ARCH --state-dict SD --map MODULE[:K]=LAYER ... --output OUT.safetensors
 //                       [--ignore KEY ...] [--allow-unmapped]
 //   (each also takes --max-file-bytes BYTES)
@@ -33,7 +33,7 @@ class ModelCommands {
   CLI::App* predict_ = nullptr;
   CLI::App* import_ = nullptr;
   CLI::App* convert_ = nullptr;
-  std::string convert_in_, convert_out_, format_;
+  std::string convert_in_, convert_out_, format_, shard_bytes_;
   bool no_optimizer_ = false;
   std::string model_;
   std::vector<std::string> inputs_, outputs_;
