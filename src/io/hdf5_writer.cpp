@@ -14,11 +14,12 @@ namespace seqnet::io::hdf5 {
 namespace {
 
 constexpr uint64_t kUndefined = ~uint64_t{0};
-// Symbol table nodes hold 2 * kLeafK entries, B-tree nodes 2 * kInternalK
-// children: with one level of B-tree a group holds 32 * 128 members.
-constexpr uint16_t kLeafK = 64;
-constexpr uint16_t kInternalK = 16;
+// Symbol table nodes hold 2 * kLeafK entries (libhdf5's default K, so small
+// groups stay small); the one B-tree node of a group holds 2 * internal K
+// children, K chosen per file for its largest group (at least libhdf5's 16).
+constexpr uint16_t kLeafK = 4;
 constexpr size_t kMaxMessage = 65535;
+constexpr size_t kMaxMembers = size_t{2} * kLeafK * 2 * 32767;
 
 size_t pad8(size_t n) { return (n + 7) & ~size_t{7}; }
 
@@ -66,6 +67,7 @@ struct Writer::Impl {
   // Writing.
   mutable Buf out;
   std::string what;
+  uint16_t internal_k = 16;
 
   [[noreturn]] void fail(const std::string& msg) const {
     throw ValueError(fmt::format("{}: cannot write HDF5: {}", what, msg));
@@ -203,9 +205,8 @@ struct Writer::Impl {
       members[name] = {a[0], {a[1], a[2]}};
     }
     for (const auto& [name, did] : g.datasets) members[name] = {write_dataset(datasets[did], path + name), {0, 0}};
-    if (members.size() > size_t{2} * kInternalK * 2 * kLeafK) {
-      fail(fmt::format("group '{}' has {} members, more than {}", path, members.size(),
-                       size_t{2} * kInternalK * 2 * kLeafK));
+    if (members.size() > kMaxMembers) {
+      fail(fmt::format("group '{}' has {} members, more than {}", path, members.size(), kMaxMembers));
     }
     // Local heap: "" at offset 0, then the names, then one free block (as
     // libhdf5 lays it out: next free block 1, its "none", and its size).
@@ -275,7 +276,7 @@ struct Writer::Impl {
       out.u64(addr);
       out.u64(offset[last]);
     }
-    out.zeros((2 * kInternalK - nodes.size()) * 16);
+    out.zeros((2 * size_t{internal_k} - nodes.size()) * 16);
     // The group's object header: symbol table, then attributes.
     Buf st;
     st.u64(btree);
@@ -345,6 +346,11 @@ void Writer::attribute(GroupId g, const std::string& name, const std::vector<std
 
 std::string Writer::build(const std::string& what) const {
   impl_->what = what;
+  size_t most = 0;
+  for (const auto& g : impl_->groups) most = std::max(most, g.groups.size() + g.datasets.size());
+  if (most > kMaxMembers) impl_->fail(fmt::format("a group has {} members, more than {}", most, kMaxMembers));
+  const size_t nodes = (most + 2 * kLeafK - 1) / (2 * kLeafK);
+  impl_->internal_k = static_cast<uint16_t>(std::max<size_t>(16, (nodes + 1) / 2));
   Buf& out = impl_->out;
   out.b.clear();
   // Superblock version 0; the root's entry is patched in at the end.
@@ -358,7 +364,7 @@ std::string Writer::build(const std::string& what) const {
   out.u8(8);  // size of lengths
   out.u8(0);
   out.u16(kLeafK);
-  out.u16(kInternalK);
+  out.u16(impl_->internal_k);
   out.u32(0);  // consistency flags
   out.u64(0);  // base address
   out.u64(kUndefined);  // free-space info

@@ -9,7 +9,8 @@
 // libhdf5 (through h5py) and with seqnet's reader.
 //
 // Limits of the form: one attribute may hold at most 65,535 bytes (a
-// version-1 object header message); a group at most 32 * 128 members.
+// version-1 object header message); a group at most 524,280 members (one
+// B-tree level of 8-entry symbol table nodes).
 // Beyond them build() throws ValueError naming the object.
 
 #include <cstdint>

@@ -62,13 +62,8 @@ void rejected(const std::function<void(const std::string&)>& fn, const std::stri
   }
 }
 
-const char* dump_dir() { return std::getenv("SEQNET_DUMP_CORPUS"); }
-
 void dump(const std::string& kind, const std::string& name, const std::string& bytes) {
-  if (dump_dir() == nullptr) return;
-  const auto dir = std::filesystem::path(dump_dir()) / kind;
-  std::filesystem::create_directories(dir);
-  write_file_atomic((dir / name).string(), bytes);
+  seqnet::testing::dump_corpus(kind, name, bytes);
 }
 
 void load_model_bytes(const std::string& b) { load_model_from_bytes(b, "bad.safetensors"); }

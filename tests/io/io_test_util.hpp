@@ -5,6 +5,7 @@
 #include <seqnet/seqnet.hpp>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -50,6 +51,18 @@ class TempDir {
   }
   std::filesystem::path path_;
 };
+
+// With SEQNET_DUMP_CORPUS set, writes `bytes` to $SEQNET_DUMP_CORPUS/kind/name:
+// how the crafted files of the tests become tests/fixtures/bad_files (the
+// committed corpus that BadFiles.CommittedCorpus loads and `make fuzz`
+// seeds from).
+inline void dump_corpus(const std::string& kind, const std::string& name, const std::string& bytes) {
+  const char* dir = std::getenv("SEQNET_DUMP_CORPUS");
+  if (dir == nullptr) return;
+  const auto d = std::filesystem::path(dir) / kind;
+  std::filesystem::create_directories(d);
+  write_file_atomic((d / name).string(), bytes);
+}
 
 // Deterministic uniform data in [lo, hi).
 inline Tensor uniform(const Shape& shape, uint64_t seed, float lo = -1.0f, float hi = 1.0f) {

@@ -11,11 +11,13 @@
 #include <seqnet/io/keras.hpp>
 #include <seqnet/seqnet.hpp>
 
+#include <cctype>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "io/hdf5.hpp"
 #include "io/hdf5_writer.hpp"
 #include "io/io_test_util.hpp"
 #include "zip.hpp"
@@ -270,6 +272,14 @@ TEST_P(RealKerasFile, LoadsAndPredictsAsTheReference) {
 
 namespace {
 
+// "keras_h5_config_not_json.h5" from ("keras_h5", "config not JSON", ".h5").
+std::string corpus_name(const std::string& prefix, const std::string& what, const std::string& ext) {
+  std::string n = prefix + "_" + what;
+  for (char& c : n)
+    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
+  return n + ext;
+}
+
 struct LayerWeightsSpec {
   std::string layer;
   std::vector<std::pair<std::string, Tensor>> weights;  // weight_names entry, value
@@ -371,6 +381,7 @@ TEST(KerasHostile, LegacyHdf5FilesAreClearErrors) {
   auto expect = [&](const std::string& bytes, std::initializer_list<std::string> fragments, const char* what) {
     SCOPED_TRACE(what);
     expect_error<Error>([&] { load_model_from_bytes(bytes, "bad.h5"); }, fragments);
+    seqnet::testing::dump_corpus("model", corpus_name("keras_h5", what, ".h5"), bytes);
   };
   expect(legacy_h5("{\"class_name\": ", "2.13.1", w), {"bad.h5", "model_config", "JSON"}, "config not JSON");
   expect(legacy_h5("[1, 2]", "2.13.1", w), {"bad.h5", "model config"}, "config not an object");
@@ -447,6 +458,7 @@ TEST(KerasHostile, ArchivesAreClearErrors) {
   auto expect = [&](const std::string& bytes, std::initializer_list<std::string> fragments, const char* what) {
     SCOPED_TRACE(what);
     expect_error<Error>([&] { load_model_from_bytes(bytes, "bad.keras"); }, fragments);
+    seqnet::testing::dump_corpus("model", corpus_name("keras_zip", what, ".keras"), bytes);
   };
   expect(archive({{"../config.json", config}, {"model.weights.h5", weights}}), {"bad.keras", "path traversal"},
          "traversal");
@@ -503,6 +515,7 @@ TEST(KerasHostile, TfjsManifestsAreClearErrors) {
     json j = good;
     edit(j);
     expect_error<Error>([&] { load_model_from_bytes(j.dump(), path); }, fragments);
+    seqnet::testing::dump_corpus("model", corpus_name("tfjs", what, ".json"), j.dump());
   };
   auto w0 = [](json& j) -> json& { return j["weightsManifest"][0]; };
   expect([&](json& j) { w0(j)["weights"][0]["shape"] = {2, 9}; }, {"declares", "bytes", "shards hold"},
@@ -521,4 +534,28 @@ TEST(KerasHostile, TfjsManifestsAreClearErrors) {
   auto back = load_model(path);
   const Tensors x{uniform({2, 3, 2}, 5)};
   expect_bit_equal(back->predict(x), m.predict(x), "tfjs round trip");
+}
+
+TEST(Hdf5Writer, WideGroupsAndEmptyOnesReadBack) {
+  // More members than one symbol table node holds, in groups and datasets,
+  // and an empty group: seqnet's reader sees them all (h5py too:
+  // tests/io/keras_writer_check.py reads the Keras files this writer makes).
+  io::hdf5::Writer w;
+  const auto wide = w.group(io::hdf5::Writer::kRoot, "wide");
+  for (int i = 0; i < 1000; ++i) {
+    const float v = static_cast<float>(i);
+    w.dataset(wide, "d" + std::to_string(i), {1}, &v);
+  }
+  for (int i = 0; i < 300; ++i) w.group(io::hdf5::Writer::kRoot, "g" + std::to_string(i));
+  w.attribute(wide, "names", std::vector<std::string>{"a", "bcd", ""});
+  const std::string bytes = w.build("wide.h5");
+  TempDir dir("hdf5_wide");
+  write_file_atomic(dir.file("wide.h5"), bytes);
+  const auto f = io::hdf5::File::parse(bytes, "wide.h5");
+  EXPECT_EQ(f.root().member_names().size(), 301u);
+  const auto g = f.root().group("wide");
+  EXPECT_EQ(g.member_names().size(), 1000u);
+  EXPECT_EQ(g.dataset("d777").read_float32(), std::vector<float>{777.0f});
+  EXPECT_EQ(g.attribute("names").strings(), (std::vector<std::string>{"a", "bcd", ""}));
+  EXPECT_TRUE(f.root().group("g299").member_names().empty());
 }
