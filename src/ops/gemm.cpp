@@ -5,7 +5,10 @@
 #include <fmt/format.h>
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <climits>
+#include <thread>
+#include <vector>
 
 #include "seqnet/error.hpp"
 
@@ -26,10 +29,18 @@ namespace {
 //   per-time-step products of recurrent layers are this size; splitting them
 //   across threads costs more in synchronisation than it saves (and much
 //   more on a loaded machine).
-// - larger (whole-sequence input projections and weight gradients): OpenBLAS
-//   on every thread allowed.
+// - larger (whole-sequence input projections and weight gradients): cut
+//   into panels of kPanel rows or columns of C (along its larger side; the
+//   last panel narrower), each one single-threaded OpenBLAS call, the
+//   threads taking panels in turn. The panels depend on the shape only,
+//   never on the thread count, so every element of C comes from the same
+//   call on the same operands however many threads run: results are
+//   bit-identical on 1 or 2 threads. (OpenBLAS's own threading changes the
+//   rounding with the thread count, and so does its blocking for different
+//   sizes, which is why the cut is fixed.)
 constexpr int64_t kEigenRows = 4;
 constexpr int64_t kSingleThreadWork = int64_t{1} << 26;
+constexpr int64_t kPanel = 512;
 
 int max_threads_setting = 0;  // 0 = all cores
 int blas_threads = -1;        // what OpenBLAS is currently set to (-1 unknown)
@@ -97,10 +108,38 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
     eigen_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
-  use_blas_threads(M * N * K <= kSingleThreadWork ? 1 : all_threads());
-  cblas_sgemm(CblasRowMajor, trans_a ? CblasTrans : CblasNoTrans, trans_b ? CblasTrans : CblasNoTrans,
-              m, n, k, alpha, A, to_int(lda, "lda"), B, to_int(ldb, "ldb"),
-              beta, C, to_int(ldc, "ldc"));
+  use_blas_threads(1);
+  const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
+  const int ilda = to_int(lda, "lda"), ildb = to_int(ldb, "ldb"), ildc = to_int(ldc, "ldc");
+  if (M * N * K <= kSingleThreadWork || std::max(M, N) <= kPanel) {
+    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, A, ilda, B, ildb, beta, C, ildc);
+    return;
+  }
+  // Panels of C's rows (each takes rows of op(A)) or of its columns (each
+  // takes columns of op(B)).
+  const bool by_rows = M >= N;
+  const int64_t extent = by_rows ? M : N;
+  const int64_t panels = (extent + kPanel - 1) / kPanel;
+  auto run_panel = [&](int64_t p) {
+    const int64_t lo = p * kPanel, w = std::min(kPanel, extent - lo);
+    if (by_rows) {
+      const float* a = trans_a ? A + lo : A + lo * lda;
+      cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(w), n, k, alpha, a, ilda, B, ildb, beta, C + lo * ldc, ildc);
+    } else {
+      const float* b = trans_b ? B + lo * ldb : B + lo;
+      cblas_sgemm(CblasRowMajor, ta, tb, m, static_cast<int>(w), k, alpha, A, ilda, b, ildb, beta, C + lo, ildc);
+    }
+  };
+  const int64_t threads = std::min<int64_t>(all_threads(), panels);
+  std::vector<std::thread> workers;
+  workers.reserve(static_cast<size_t>(threads - 1));
+  for (int64_t t = 1; t < threads; ++t) {
+    workers.emplace_back([&, t] {
+      for (int64_t p = t; p < panels; p += threads) run_panel(p);
+    });
+  }
+  for (int64_t p = 0; p < panels; p += threads) run_panel(p);
+  for (auto& w : workers) w.join();
 }
 
 void gemm(bool trans_a, bool trans_b, float alpha, const MatView& A, const MatView& B, float beta, const MatView& C) {
