@@ -4,8 +4,13 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <exception>
+#include <functional>
+#include <thread>
 
+#include "seqnet/detail/ops/gemm.hpp"
 #include "seqnet/error.hpp"
+#include "seqnet/threads.hpp"
 
 namespace seqnet::layers {
 
@@ -145,12 +150,61 @@ std::vector<Shape> Bidirectional::infer_shapes(const std::vector<Shape>& in) con
   return out;
 }
 
+namespace {
+
+// Runs a and b, b on a second thread when `parallel` and two threads are
+// allowed, each direction's products then on its own thread. The two
+// directions share no state, and products give the same bits on any
+// number of threads, so the results are those of running a then b. An
+// exception from either is rethrown (a's first).
+void run_directions(bool parallel, const std::function<void()>& a, const std::function<void()>& b) {
+  if (!parallel || num_threads() < 2) {
+    a();
+    b();
+    return;
+  }
+  std::exception_ptr eb;
+  std::thread t([&] {
+    try {
+      ops::ScopedProductThreads one(1);
+      b();
+    } catch (...) {
+      eb = std::current_exception();
+    }
+  });
+  std::exception_ptr ea;
+  try {
+    ops::ScopedProductThreads one(1);
+    a();
+  } catch (...) {
+    ea = std::current_exception();
+  }
+  t.join();
+  if (ea) std::rethrow_exception(ea);
+  if (eb) std::rethrow_exception(eb);
+}
+
+// Whether a forward call may run the directions at once: both built (a
+// first call builds, running initializers on the global generator) and no
+// dropout masks to draw from it.
+bool directions_independent(const Recurrent& f, const Recurrent& b, const CallArgs& args) {
+  auto draws = [&](const Recurrent& r) {
+    return args.training && (r.config().dropout > 0.0f || r.config().recurrent_dropout > 0.0f);
+  };
+  return f.built() && b.built() && !draws(f) && !draws(b);
+}
+
+}  // namespace
+
 std::vector<Tensor> Bidirectional::forward_impl(const std::vector<Tensor>& in, const CallArgs& args, Cache* cache) {
   std::vector<Tensor> fw_in, bw_in;
   split_inputs(in, fw_in, bw_in);
   auto* c = static_cast<BidirectionalCache*>(cache);
-  std::vector<Tensor> fo = forward_->forward(fw_in, args, c ? c->fw.get() : nullptr);
-  std::vector<Tensor> bo = backward_->forward(bw_in, args, c ? c->bw.get() : nullptr);
+  std::vector<Tensor> fo, bo;
+  run_directions(
+      directions_independent(*forward_, *backward_, args),
+      [&] { fo = forward_->forward(fw_in, args, c ? c->fw.get() : nullptr); },
+      [&] { bo = backward_->forward(bw_in, args, c ? c->bw.get() : nullptr); });
   const bool seq = forward_->config().return_sequences;
   Tensor yf = fo[0];
   Tensor yb = seq ? reverse_time(bo[0]) : bo[0];
@@ -247,8 +301,9 @@ std::vector<Tensor> Bidirectional::backward_impl(const std::vector<Tensor>& dout
     for (int k = 0; k < S; ++k) df.push_back(dout[n_merged + k]);
     for (int k = 0; k < S; ++k) db.push_back(dout[n_merged + S + k]);
   }
-  std::vector<Tensor> gf = forward_->backward(df, *c.fw);
-  std::vector<Tensor> gb = backward_->backward(db, *c.bw);
+  std::vector<Tensor> gf, gb;
+  run_directions(
+      true, [&] { gf = forward_->backward(df, *c.fw); }, [&] { gb = backward_->backward(db, *c.bw); });
   Tensor dx = gf[0];
   for (int64_t i = 0; i < dx.size(); ++i) dx[i] += gb[0][i];
   std::vector<Tensor> dinputs{dx};

@@ -6,6 +6,7 @@
 
 #include <Eigen/Core>
 #include <algorithm>
+#include <atomic>
 #include <climits>
 #include <thread>
 #include <vector>
@@ -42,10 +43,12 @@ constexpr int64_t kEigenRows = 4;
 constexpr int64_t kSingleThreadWork = int64_t{1} << 26;
 constexpr int64_t kPanel = 512;
 
-int max_threads_setting = 0;  // 0 = all cores
-int blas_threads = -1;        // what OpenBLAS is currently set to (-1 unknown)
+int max_threads_setting = 0;        // 0 = all cores
+std::atomic<int> blas_threads{-1};  // what OpenBLAS is currently set to (-1 unknown)
+thread_local int thread_limit = 0;  // ScopedProductThreads (0: none)
 
 int all_threads() {
+  if (thread_limit > 0) return thread_limit;
   if (max_threads_setting > 0) return max_threads_setting;
   // OpenBLAS's own default: OPENBLAS_NUM_THREADS / OMP_NUM_THREADS or all cores.
   static const int blas_default = [] {
@@ -56,10 +59,7 @@ int all_threads() {
 }
 
 void use_blas_threads(int n) {
-  if (blas_threads != n) {
-    openblas_set_num_threads(n);
-    blas_threads = n;
-  }
+  if (blas_threads.exchange(n) != n) openblas_set_num_threads(n);
 }
 
 int to_int(int64_t v, const char* what) {
@@ -158,6 +158,9 @@ void set_num_threads(int n) {
   max_threads_setting = n > 0 ? n : 0;
   blas_threads = -1;  // re-apply on the next product
 }
+
+ScopedProductThreads::ScopedProductThreads(int n) : saved_(thread_limit) { thread_limit = n > 0 ? n : 0; }
+ScopedProductThreads::~ScopedProductThreads() { thread_limit = saved_; }
 
 int num_threads() { return all_threads(); }
 

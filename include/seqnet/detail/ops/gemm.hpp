@@ -30,4 +30,19 @@ void gemm(bool trans_a, bool trans_b, float alpha, const MatView& A, const MatVi
 void set_num_threads(int n);
 int num_threads();
 
+// While alive, the products of the calling thread use at most `n` threads
+// (for work already running on its own core, such as one direction of a
+// Bidirectional layer). Results do not change: products are cut into the
+// same panels whatever the thread count.
+class ScopedProductThreads {
+ public:
+  explicit ScopedProductThreads(int n);
+  ~ScopedProductThreads();
+  ScopedProductThreads(const ScopedProductThreads&) = delete;
+  ScopedProductThreads& operator=(const ScopedProductThreads&) = delete;
+
+ private:
+  int saved_;
+};
+
 }  // namespace seqnet::ops
