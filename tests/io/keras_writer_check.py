@@ -200,6 +200,9 @@ def check_keras(out, src_layers, src_h5):
 
 def main():
     cli, models, work = sys.argv[1:4]
+    if not os.path.isdir(models):
+        print(f"skip: no {models} (the real Keras files sit beside the checkout)")
+        sys.exit(77)
     os.makedirs(work, exist_ok=True)
     for name, keras3 in CASES:
         src = os.path.join(models, name)
