@@ -60,6 +60,10 @@ struct Experiment {
   // Checks what the experiment needs beyond the library (a data set) and
   // throws seqnet::Error saying how to install it; null when nothing.
   std::function<void()> check{};
+  // Whether its training is batch-parallel (Model::fit with batch sizes
+  // that split across ranks): under an MPI launcher it then trains
+  // data-parallel; otherwise every rank runs it alone (and rank 0 writes).
+  bool batch_parallel = true;
 };
 
 // Every experiment, in report order.

@@ -1,8 +1,10 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <seqnet/distributed.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <chrono>
+#include <optional>
 #include <iostream>
 
 #include "experiment.hpp"
@@ -24,9 +26,10 @@ const std::vector<Experiment>& all() {
       {"variable-length", "seed 01: first appearances reversed, variable lengths, masked encoder-decoder, greedy and beam",
        variable_length},
       {"scheduled-sampling", "seed 02: teacher forcing against scheduled sampling, scored in open-loop generation",
-       scheduled_sampling},
+       scheduled_sampling, nullptr, false},
       {"bidirectional", "seed 03: LSTM, reversed LSTM and Bidirectional LSTM on cumulative-sum labels", bidirectional},
-      {"echo", "seed 05: echoing whole and partial windows with stateful LSTMs", echo},
+      {"echo", "seed 05: echoing whole and partial windows with stateful LSTMs (batches of 7 and 21 streams)", echo,
+       nullptr, false},
       {"text-classification", "seed 04: Embedding + SimpleRNN/LSTM/GRU models on the SpamAssassin mail corpus",
        text_classification, text_classification_check},
       {"exploding-gradients", "seeds 02/04: a relu SimpleRNN diverging without clipping, trained with it",
@@ -49,8 +52,9 @@ std::string names() {
 
 void save_chart(const Context& ctx, Result& r, const std::string& name, const LineChart& chart) {
   if (ctx.out_dir.empty()) return;
-  save_line_chart(chart, ctx.out_dir + "/" + name);
   r.charts.push_back(name + ".png");
+  if (distributed::rank() != 0) return;  // under an MPI launcher rank 0 writes
+  save_line_chart(chart, ctx.out_dir + "/" + name);
 }
 
 nlohmann::ordered_json run(const Experiment& e, Context& ctx, const std::string& out_dir) {
@@ -59,9 +63,16 @@ nlohmann::ordered_json run(const Experiment& e, Context& ctx, const std::string&
   os << "=== " << e.name << (ctx.quick ? " (quick)" : "") << ": " << e.description << "\n";
   set_seed(ctx.seed);
   clear_session();
+  // Under an MPI launcher: data-parallel when its training allows, else
+  // every rank runs it alone.
+  std::optional<distributed::LocalScope> alone;
+  if (!e.batch_parallel) alone.emplace();
+  const int world = distributed::active() ? distributed::world_size() : 1;
+  distributed::reset_stats();
   const auto t0 = std::chrono::steady_clock::now();
   Result r = e.run(ctx);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const distributed::CommStats comm = distributed::stats();
   nlohmann::ordered_json j;
   j["experiment"] = e.name;
   j["metrics"] = r.metrics;
@@ -73,9 +84,19 @@ nlohmann::ordered_json run(const Experiment& e, Context& ctx, const std::string&
   j["wall_seconds"] = secs;
   j["seed"] = ctx.seed;
   j["quick"] = ctx.quick;
+  j["world_size"] = world;
+  if (comm.gradient_exchanges > 0) {
+    // Data-parallel training: what this rank exchanged per training step.
+    const auto steps = static_cast<double>(comm.gradient_exchanges);
+    j["communication"] = {{"steps", comm.gradient_exchanges},
+                          {"gradient_bytes_per_step", static_cast<double>(comm.gradient_bytes) / steps},
+                          {"exchange_ms_per_step", 1e3 * comm.total_seconds / steps},
+                          {"exposed_ms_per_step", 1e3 * comm.exposed_seconds / steps},
+                          {"small_exchanges", comm.small_exchanges}};
+  }
   os << "--- " << e.name << ": " << r.metrics.dump() << fmt::format(" ({:.1f} s)", secs) << "\n\n";
   os.flush();
-  if (!out_dir.empty()) write_file_atomic(out_dir + "/" + e.name + ".json", j.dump(2) + "\n");
+  if (!out_dir.empty() && distributed::rank() == 0) write_file_atomic(out_dir + "/" + e.name + ".json", j.dump(2) + "\n");
   return j;
 }
 

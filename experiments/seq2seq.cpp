@@ -11,6 +11,7 @@
 #include <seqnet/data/problems.hpp>
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+#include <seqnet/distributed.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <ostream>
@@ -113,7 +114,7 @@ Result seq2seq(Context& ctx) {
         {"seq2seq_train.safetensors", &train}, {"seq2seq_encoder.safetensors", &infenc},
         {"seq2seq_decoder.safetensors", &infdec}};
     for (const auto& [file, model] : files) {
-      model->save(ctx.out_dir + "/" + file);
+      if (distributed::rank() == 0) model->save(ctx.out_dir + "/" + file);  // under MPI rank 0 writes
       r.details["model_files"].push_back(file);
     }
   }

@@ -25,6 +25,7 @@
 #include "seqnet/data/tokenizer.hpp"
 #include "seqnet/decode/search.hpp"
 #include "seqnet/decode/teacher_forcing.hpp"
+#include "seqnet/distributed.hpp"
 #include "seqnet/error.hpp"
 #include "seqnet/files.hpp"
 #include "seqnet/io/checkpoint.hpp"

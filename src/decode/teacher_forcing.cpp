@@ -254,6 +254,7 @@ History fit_scheduled_sampling(Model& train, Model& encoder, Model& decoder, con
   const seqnet::detail::LoopOptions loop{
       .epochs = o.epochs, .initial_epoch = o.initial_epoch, .verbose = o.verbose, .callbacks = o.callbacks};
   seqnet::detail::check_loop_options(loop, ctx);
+  seqnet::detail::refuse_data_parallel(ctx);
   if (o.batch_size <= 0) {
     throw ValueError(fmt::format("{}: batch_size must be a positive integer, got {}", ctx, o.batch_size));
   }

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "seqnet/distributed.hpp"
 #include "seqnet/error.hpp"
 #include "seqnet/model/model.hpp"
 
@@ -90,9 +91,12 @@ void ModelCheckpointCallback::on_train_begin(Logs&) {
 
 void ModelCheckpointCallback::on_epoch_end(int epoch, Logs& logs) {
   const std::string path = format_checkpoint_path(filepath_, epoch, logs);
+  // In data-parallel training every rank decides alike; rank 0 writes.
+  const bool writer = distributed::rank() == 0;
+  const bool verbose = o_.verbose > 0 && writer;
   if (o_.save_best_only) {
     if (!logs.contains(o_.monitor)) {
-      if (o_.verbose > 0) {
+      if (verbose) {
         std::printf("Epoch %d: ModelCheckpoint can save the best model only with %s available, skipping\n", epoch + 1,
                     o_.monitor.c_str());
       }
@@ -101,12 +105,12 @@ void ModelCheckpointCallback::on_epoch_end(int epoch, Logs& logs) {
     const double current = logs.at(o_.monitor);
     const bool better = !best_ || (maximize_ ? current > *best_ : current < *best_);
     if (!better) {
-      if (o_.verbose > 0) {
+      if (verbose) {
         std::printf("Epoch %d: %s did not improve from %.5f\n", epoch + 1, o_.monitor.c_str(), *best_);
       }
       return;
     }
-    if (o_.verbose > 0) {
+    if (verbose) {
       if (best_) {
         std::printf("Epoch %d: %s improved from %.5f to %.5f, saving model to %s\n", epoch + 1, o_.monitor.c_str(),
                     *best_, current, path.c_str());
@@ -116,12 +120,12 @@ void ModelCheckpointCallback::on_epoch_end(int epoch, Logs& logs) {
       }
     }
     best_ = current;
-  } else if (o_.verbose > 0) {
+  } else if (verbose) {
     std::printf("Epoch %d: saving model to %s\n", epoch + 1, path.c_str());
   }
-  if (o_.save_weights_only) {
+  if (writer && o_.save_weights_only) {
     model().save_weights(path);
-  } else {
+  } else if (writer) {
     model().save(path, true);
   }
   last_saved_ = path;

@@ -209,7 +209,7 @@ void Model::Impl::forward(const std::vector<Tensor>& x, bool training) {
   }
 }
 
-void Model::Impl::backward(const std::vector<Tensor>& doutputs) {
+void Model::Impl::backward(const std::vector<Tensor>& doutputs, const std::function<void(size_t)>& after_step) {
   grads.assign(static_cast<size_t>(num_slots), Tensor());
   grad_owned.assign(static_cast<size_t>(num_slots), 0);
   auto accumulate = [&](int slot, const Tensor& d) {
@@ -227,16 +227,19 @@ void Model::Impl::backward(const std::vector<Tensor>& doutputs) {
   };
   for (size_t k = 0; k < doutputs.size(); ++k) accumulate(output_slots[k], doutputs[k]);
   std::vector<Tensor> douts;
-  for (auto it = steps.rbegin(); it != steps.rend(); ++it) {
+  for (size_t i = steps.size(); i-- > 0;) {
+    Step& step = steps[i];
     douts.clear();
     bool any = false;
-    for (int slot : it->out) {
+    for (int slot : step.out) {
       douts.push_back(grads[slot]);
       any = any || !grads[slot].empty();
     }
-    if (!any) continue;
-    std::vector<Tensor> dins = it->node->layer->backward(douts, *it->cache);
-    for (size_t i = 0; i < dins.size() && i < it->in.size(); ++i) accumulate(it->in[i], dins[i]);
+    if (any) {
+      std::vector<Tensor> dins = step.node->layer->backward(douts, *step.cache);
+      for (size_t k = 0; k < dins.size() && k < step.in.size(); ++k) accumulate(step.in[k], dins[k]);
+    }
+    if (after_step) after_step(i);
   }
 }
 

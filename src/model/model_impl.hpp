@@ -5,6 +5,7 @@
 // training engine, which implement compile/fit/evaluate/predict). Everyone
 // else uses Model's public accessors.
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -46,8 +47,12 @@ struct Model::Impl {
   // Runs the graph. With training, caches are filled for backward().
   void forward(const std::vector<Tensor>& x, bool training);
   // Back-propagates output gradients (empty = none) through the last
-  // training forward; adds into the weights' gradients.
-  void backward(const std::vector<Tensor>& doutputs);
+  // training forward; adds into the weights' gradients. `after_step(i)`,
+  // when given, is called once the backward pass is through steps[i] (for
+  // every i, from the last step to the first, also where a step had no
+  // gradient to pass back): the gradients of weights used only by steps
+  // i and later are then final.
+  void backward(const std::vector<Tensor>& doutputs, const std::function<void(size_t)>& after_step = {});
   // The layers of the plan, each once, in order.
   std::vector<std::shared_ptr<Layer>> unique_layers(bool include_inputs) const;
   std::vector<Param*> params() const;

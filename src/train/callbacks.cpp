@@ -10,6 +10,7 @@
 #include <cstring>
 #include <limits>
 
+#include "seqnet/distributed.hpp"
 #include "seqnet/error.hpp"
 #include "seqnet/files.hpp"
 #include "seqnet/model/model.hpp"
@@ -350,6 +351,7 @@ void CSVLoggerCallback::on_train_begin(Logs&) {
   keys_.clear();
   started_ = false;
   write_header_ = true;
+  if (distributed::rank() != 0) return;  // data-parallel training: rank 0 writes
   if (o_.append) {
     if (std::FILE* existing = std::fopen(filename_.c_str(), "rb")) {
       write_header_ = std::fgetc(existing) == EOF;  // Keras: a header only for an empty file
@@ -372,6 +374,7 @@ std::string CSVLoggerCallback::field(const std::string& text) const {
 }
 
 void CSVLoggerCallback::on_epoch_end(int epoch, Logs& logs) {
+  if (distributed::rank() != 0) return;
   if (!file_) throw Error(fmt::format("CSVLogger('{}'): on_epoch_end before on_train_begin", filename_));
   std::string out;
   if (!started_) {

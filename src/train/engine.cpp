@@ -6,6 +6,7 @@
 
 #include <cstdio>
 
+#include "seqnet/distributed.hpp"
 #include "seqnet/error.hpp"
 #include "train/progbar.hpp"
 
@@ -79,6 +80,14 @@ History run_epochs(Model& model, BatchSource& source, const LoopOptions& o) {
   }
   for (auto& cb : callbacks) cb->on_train_end(train_logs);
   return *history;
+}
+
+void refuse_data_parallel(const std::string& context) {
+  distributed::init();
+  if (!distributed::active()) return;
+  throw ValueError(fmt::format("{}: does not train data-parallel: under this MPI launcher's {} ranks each rank would "
+                               "train a copy of its own. Run it as one process, or train with Model::fit",
+                               context, distributed::world_size()));
 }
 
 void check_stateful_batch_size(const Model& model, int64_t batch_size, const std::string& context,

@@ -65,6 +65,12 @@ void check_loop_options(const LoopOptions& options, const std::string& context);
 // something throws). REQUIRES: check_loop_options(options) passed.
 History run_epochs(Model& model, BatchSource& source, const LoopOptions& options);
 
+// For the ways of training that do not train data-parallel
+// (fit_truncated_bptt, fit_scheduled_sampling): throws ValueError prefixed
+// with `context` when the process runs under an MPI launcher with more than
+// one rank, where each rank would silently train a copy of its own.
+void refuse_data_parallel(const std::string& context);
+
 // Keras's stateful rule: a stateful model whose inputs have a fixed batch
 // size (Input's batch_size) runs batches of exactly that size. Throws
 // ValueError prefixed with `context`, naming the input, the fixed size and

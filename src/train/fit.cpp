@@ -8,9 +8,14 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <exception>
 #include <limits>
+#include <memory>
+#include <string>
 
+#include "dist/comm.hpp"
 #include "model/model_impl.hpp"
+#include "seqnet/distributed.hpp"
 #include "seqnet/data/sequences.hpp"
 #include "seqnet/error.hpp"
 #include "seqnet/memory.hpp"
@@ -196,6 +201,187 @@ void run_batch(Impl& m, const std::vector<Tensor>& xb, const std::vector<Tensor>
   m.optimizer->apply(trainable);
 }
 
+// Data-parallel training (seqnet/distributed.hpp): this rank's slice of
+// every batch, the gradient buckets, and the epoch order shared by all
+// ranks. Built by fit (and evaluate) when distributed::active().
+struct DataParallel {
+  int N = 1, rank = 0;
+  std::unique_ptr<dist::GradientBuckets> buckets;  // training only
+  // start_after[i]: the buckets whose weights are final once the backward
+  // pass is through step i.
+  std::vector<std::vector<size_t>> start_after;
+
+  // Rows [lo, hi) of a batch of n rows that this rank takes.
+  std::pair<int64_t, int64_t> slice(int64_t n) const { return {n * rank / N, n * (rank + 1) / N}; }
+  // Rank 0's `ids` on every rank (the epoch's order, drawn on rank 0 from
+  // its global generator as one process draws it: a checkpoint's random
+  // state continues the same orders on any number of ranks).
+  void share(std::vector<int64_t>& ids) const {
+    double n = static_cast<double>(ids.size());
+    dist::broadcast(&n, sizeof n, "the epoch's order (length)");
+    ids.resize(static_cast<size_t>(n));
+    dist::broadcast(ids.data(), ids.size() * sizeof(int64_t), "the epoch's order");
+  }
+};
+
+constexpr size_t kBucketBytes = size_t{4} << 20;
+
+// Sends rank 0's weights, optimizer state and random state to the other
+// ranks and prepares the buckets: every rank then starts from the same
+// model, and draws the same epoch orders.
+std::unique_ptr<DataParallel> make_data_parallel(Impl& m, bool train) {
+  auto dp = std::make_unique<DataParallel>();
+  dp->N = distributed::world_size();
+  dp->rank = distributed::rank();
+  const std::vector<Param*> params = m.params();
+  for (Param* p : params) {
+    dist::broadcast(p->value.data(), static_cast<size_t>(p->value.size()) * sizeof(float),
+                    fmt::format("the weights ('{}')", p->name));
+  }
+  if (!train) return dp;
+  std::vector<Param*> trainable;
+  for (Param* p : params)
+    if (p->trainable) trainable.push_back(p);
+  m.optimizer->visit_state(trainable, [](const Param& p, const std::string& slot, Tensor& t) {
+    dist::broadcast(t.data(), static_cast<size_t>(t.size()) * sizeof(float),
+                    fmt::format("the optimizer state ('{}' of '{}')", slot, p.name));
+  });
+  double iterations = static_cast<double>(m.optimizer->iterations());
+  dist::broadcast(&iterations, sizeof iterations, "the optimizer's iteration count");
+  m.optimizer->set_iterations(static_cast<int64_t>(iterations));
+  GeneratorState rs = global_generator().state();
+  dist::broadcast(&rs, sizeof rs, "the random state");
+  if (dp->rank != 0) {
+    // Rank 0 draws as one process would; every other rank its own dropout
+    // masks, from rank 0's state and its rank.
+    Generator g;
+    g.set_state(rs);
+    global_generator().seed_with(g.next_u64() ^ (0x9e3779b97f4a7c15ULL * static_cast<uint64_t>(dp->rank)));
+  }
+  // A weight's gradient is final once the backward pass is through the
+  // first step that uses it; buckets follow that order.
+  std::vector<size_t> first_use(trainable.size(), 0);
+  for (size_t i = m.steps.size(); i-- > 0;) {
+    for (Param* p : m.steps[i].node->layer->params()) {
+      const auto it = std::find(trainable.begin(), trainable.end(), p);
+      if (it != trainable.end()) first_use[static_cast<size_t>(it - trainable.begin())] = i;
+    }
+  }
+  std::vector<size_t> order(trainable.size());
+  for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return first_use[a] > first_use[b]; });
+  std::vector<Param*> ready;
+  for (size_t k : order) ready.push_back(trainable[k]);
+  dp->buckets = std::make_unique<dist::GradientBuckets>(ready, kBucketBytes);
+  std::vector<size_t> bucket_step(dp->buckets->size(), m.steps.size());
+  for (size_t k = 0; k < ready.size(); ++k) {
+    size_t& at = bucket_step[dp->buckets->bucket_of(k)];
+    at = std::min(at, first_use[order[k]]);
+  }
+  dp->start_after.assign(m.steps.size(), {});
+  for (size_t b = 0; b < bucket_step.size(); ++b)
+    if (bucket_step[b] < m.steps.size()) dp->start_after[bucket_step[b]].push_back(b);
+  return dp;
+}
+
+// run_batch for one rank's slice (xb, yb; possibly no rows) of a batch of
+// `global_rows` rows: the losses' and metrics' sums and counts are added
+// across ranks (with whether each rank's forward pass failed), each rank's
+// output gradients divided by the global counts, and the weights'
+// gradients summed across ranks before the update. The tally and the
+// update are those of one process running the whole batch.
+void run_batch_parallel(Impl& m, DataParallel& dp, const std::vector<Tensor>& xb, const std::vector<Tensor>& yb,
+                        int64_t global_rows, bool train, Tally& tally) {
+  const size_t K = m.outputs.size();
+  const int64_t rows = xb.empty() ? 0 : xb[0].dim(0);
+  std::vector<Tensor> douts(K);
+  // [failed, per output: loss sum, count; per metric: sum, count]
+  std::vector<double> mine{0.0};
+  std::exception_ptr error;
+  try {
+    if (rows > 0) m.forward(xb, train);
+    for (size_t k = 0; k < K; ++k) {
+      Loss::Sum ls;
+      std::vector<Metric::Sum> ms(m.metrics[k].size());
+      if (rows > 0) {
+        const Tensor& pred = m.values[m.output_slots[k]];
+        Tensor mask = m.masks[m.output_slots[k]];
+        if (!loss_takes_mask(static_cast<size_t>(pred.rank()))) mask = Tensor();
+        ls = m.losses[k]->compute_sum(yb[k], pred, mask, train ? &douts[k] : nullptr);
+        for (size_t j = 0; j < ms.size(); ++j) ms[j] = m.metrics[k][j]->accumulate(yb[k], pred, mask);
+      }
+      mine.push_back(ls.total);
+      mine.push_back(ls.count);
+      for (const auto& s : ms) {
+        mine.push_back(s.total);
+        mine.push_back(s.count);
+      }
+    }
+  } catch (...) {
+    error = std::current_exception();
+    mine.assign(mine.size(), 0.0);
+    mine[0] = 1.0;
+  }
+  // A failed rank sends a short vector padded to the common length.
+  size_t width = 1;
+  for (size_t k = 0; k < K; ++k) width += 2 + 2 * m.metrics[k].size();
+  mine.resize(width, 0.0);
+  const std::vector<double> all = dist::allgather(mine.data(), width, "the batch's losses and metrics");
+  std::vector<double> sum(width, 0.0);
+  std::string failed;
+  for (int r = 0; r < dp.N; ++r) {
+    const double* v = all.data() + static_cast<size_t>(r) * width;
+    if (v[0] != 0.0) failed += (failed.empty() ? "" : ", ") + std::to_string(r);
+    for (size_t i = 0; i < width; ++i) sum[i] += v[i];
+  }
+  if (error) std::rethrow_exception(error);
+  if (!failed.empty()) {
+    throw DistributedError(fmt::format("{}: data-parallel training stopped on rank {}: rank {} failed in this batch "
+                                       "(its error is in its own output)",
+                                       m.describe(), dp.rank, failed));
+  }
+  const double bs = static_cast<double>(global_rows);
+  double total = 0;
+  size_t at = 1;
+  std::vector<double> counts(K);
+  for (size_t k = 0; k < K; ++k) {
+    counts[k] = sum[at + 1];
+    const double lk = counts[k] > 0 ? sum[at] / counts[k] : 0.0;
+    at += 2;
+    total += m.loss_weights[k] * lk;
+    tally.output_loss[k] += lk * bs;
+    for (auto& metric : m.metrics[k]) {
+      metric->add(Metric::Sum{sum[at], sum[at + 1]});
+      at += 2;
+    }
+  }
+  total += m.regularization_penalty();
+  tally.total_loss += total * bs;
+  tally.samples += bs;
+  if (!train) return;
+  for (size_t k = 0; k < K; ++k) {
+    if (douts[k].empty()) continue;
+    if (counts[k] > 0) Loss::scale_gradient(douts[k], counts[k]);
+    if (m.loss_weights[k] != 1.0f) {
+      for (float& v : douts[k]) v *= m.loss_weights[k];
+    }
+  }
+  const std::vector<Param*> params = m.params();
+  for (Param* p : params) p->grad.fill(0.0f);
+  if (rows > 0) {
+    m.backward(douts, [&](size_t step) {
+      for (size_t b : dp.start_after[step]) dp.buckets->start(b);
+      dp.buckets->progress();
+    });
+  }
+  dp.buckets->finish();
+  m.add_regularization_gradients();
+  std::vector<Param*> trainable;
+  for (Param* p : params)
+    if (p->trainable) trainable.push_back(p);
+  m.optimizer->apply(trainable);
+}
+
 void check_batch_size(const Impl& m, int batch_size, const char* what) {
   if (batch_size <= 0) {
     throw ValueError(fmt::format("{}: {}: batch_size must be a positive integer, got {}", m.describe(), what,
@@ -238,7 +424,7 @@ void check_memory(const Impl& m, const Tensors& x, int64_t n, int batch_size, bo
 }
 
 Logs evaluate_impl(Model& model, Impl& m, const Tensors& x, const Tensors& y, int batch_size, int verbose,
-                   const std::string& prefix, int64_t max_memory_bytes) {
+                   const std::string& prefix, int64_t max_memory_bytes, DataParallel* dp) {
   const int64_t n = check_inputs(m, x, "evaluate");
   check_targets(m, y, n, "evaluate");
   check_batch_size(m, batch_size, "evaluate");
@@ -252,7 +438,13 @@ Logs evaluate_impl(Model& model, Impl& m, const Tensors& x, const Tensors& y, in
   Progbar bar(steps, verbose);
   for (int64_t s = 0; s < steps; ++s) {
     const int64_t b0 = s * batch_size, b1 = std::min<int64_t>(n, b0 + batch_size);
-    run_batch(m, batch_of(x, {}, b0, b1), batch_of(y, {}, b0, b1), false, tally);
+    if (dp != nullptr) {
+      const auto [lo, hi] = dp->slice(b1 - b0);
+      run_batch_parallel(m, *dp, batch_of(x, {}, b0 + lo, b0 + hi), batch_of(y, {}, b0 + lo, b0 + hi), b1 - b0,
+                         false, tally);
+    } else {
+      run_batch(m, batch_of(x, {}, b0, b1), batch_of(y, {}, b0, b1), false, tally);
+    }
     bar.update(s + 1, tally.logs(m));
   }
   Logs l = tally.logs(m, prefix);
@@ -433,24 +625,29 @@ namespace {
 // evaluate_impl.
 class RowBatches : public detail::BatchSource {
  public:
-  RowBatches(Model& model, Impl& m, Tensors x, Tensors y, Tensors vx, Tensors vy, int batch_size)
+  RowBatches(Model& model, Impl& m, Tensors x, Tensors y, Tensors vx, Tensors vy, int batch_size, DataParallel* dp)
       : model_(model), m_(m), x_(std::move(x)), y_(std::move(y)), vx_(std::move(vx)), vy_(std::move(vy)),
-        batch_size_(batch_size), n_(x_[0].dim(0)) {}
+        batch_size_(batch_size), n_(x_[0].dim(0)), dp_(dp) {}
 
   Logs train_batch(int64_t b) override {
     const auto [xb, yb] = batch(b);
-    run_batch(m_, xb, yb, true, tally_);
+    if (dp_ != nullptr) {
+      run_batch_parallel(m_, *dp_, xb, yb, batch_samples(b), true, tally_);
+    } else {
+      run_batch(m_, xb, yb, true, tally_);
+    }
     return tally_.logs(m_);
   }
   Logs end_epoch() override { return tally_.logs(m_); }
   Logs validate() override {
     if (vx_.empty()) return Logs();
     // fit checked the validation batches' memory already.
-    return evaluate_impl(model_, m_, vx_, vy_, batch_size_, 0, "val_", -1);
+    return evaluate_impl(model_, m_, vx_, vy_, batch_size_, 0, "val_", -1, dp_);
   }
 
  protected:
-  // The arrays of batch `b` of this epoch.
+  // The arrays of batch `b` of this epoch (in data-parallel training, this
+  // rank's slice of it).
   virtual std::pair<std::vector<Tensor>, std::vector<Tensor>> batch(int64_t b) const = 0;
   int64_t steps() const { return (n_ + batch_size_ - 1) / batch_size_; }
 
@@ -459,6 +656,7 @@ class RowBatches : public detail::BatchSource {
   Tensors x_, y_, vx_, vy_;
   int batch_size_;
   int64_t n_;
+  DataParallel* dp_;
   Tally tally_;
 };
 
@@ -466,12 +664,16 @@ class RowBatches : public detail::BatchSource {
 // a new random order every epoch when shuffling.
 class ShuffledBatches : public RowBatches {
  public:
-  ShuffledBatches(Model& model, Impl& m, Tensors x, Tensors y, Tensors vx, Tensors vy, int batch_size, bool shuffle)
-      : RowBatches(model, m, std::move(x), std::move(y), std::move(vx), std::move(vy), batch_size),
+  ShuffledBatches(Model& model, Impl& m, Tensors x, Tensors y, Tensors vx, Tensors vy, int batch_size, bool shuffle,
+                  DataParallel* dp)
+      : RowBatches(model, m, std::move(x), std::move(y), std::move(vx), std::move(vy), batch_size, dp),
         shuffle_(shuffle) {}
 
   int64_t begin_epoch(int) override {
-    if (shuffle_) order_ = global_generator().permutation(n_);
+    if (shuffle_) {
+      if (dp_ == nullptr || dp_->rank == 0) order_ = global_generator().permutation(n_);
+      if (dp_ != nullptr) dp_->share(order_);
+    }
     tally_.reset(m_);
     return steps();
   }
@@ -481,7 +683,12 @@ class ShuffledBatches : public RowBatches {
 
  protected:
   std::pair<std::vector<Tensor>, std::vector<Tensor>> batch(int64_t b) const override {
-    const int64_t b0 = b * batch_size_, b1 = std::min<int64_t>(n_, b0 + batch_size_);
+    int64_t b0 = b * batch_size_, b1 = std::min<int64_t>(n_, b0 + batch_size_);
+    if (dp_ != nullptr) {
+      const auto [lo, hi] = dp_->slice(b1 - b0);
+      b1 = b0 + hi;
+      b0 += lo;
+    }
     return {batch_of(x_, order_, b0, b1), batch_of(y_, order_, b0, b1)};
   }
 
@@ -494,12 +701,32 @@ class ShuffledBatches : public RowBatches {
 // cut to its real steps.
 class BucketedBatches : public RowBatches {
  public:
-  BucketedBatches(Model& model, Impl& m, Tensors x, Tensors y, Tensors vx, Tensors vy, int batch_size, bool shuffle)
-      : RowBatches(model, m, std::move(x), std::move(y), std::move(vx), std::move(vy), batch_size),
+  BucketedBatches(Model& model, Impl& m, Tensors x, Tensors y, Tensors vx, Tensors vy, int batch_size, bool shuffle,
+                  DataParallel* dp)
+      : RowBatches(model, m, std::move(x), std::move(y), std::move(vx), std::move(vy), batch_size, dp),
         shuffle_(shuffle), buckets_(plan_buckets(m, x_, y_)) {}
 
   int64_t begin_epoch(int) override {
-    batches_ = data::length_buckets(buckets_.lengths, batch_size_, shuffle_ ? &global_generator() : nullptr);
+    if (dp_ == nullptr || dp_->rank == 0) {
+      batches_ = data::length_buckets(buckets_.lengths, batch_size_, shuffle_ ? &global_generator() : nullptr);
+    }
+    if (dp_ != nullptr) {
+      // Rank 0's batches: their sizes, then their samples.
+      std::vector<int64_t> sizes, ids;
+      for (const auto& b : batches_) {
+        sizes.push_back(static_cast<int64_t>(b.size()));
+        ids.insert(ids.end(), b.begin(), b.end());
+      }
+      dp_->share(sizes);
+      dp_->share(ids);
+      batches_.clear();
+      size_t at = 0;
+      for (int64_t k : sizes) {
+        batches_.emplace_back(ids.begin() + static_cast<std::ptrdiff_t>(at),
+                              ids.begin() + static_cast<std::ptrdiff_t>(at + static_cast<size_t>(k)));
+        at += static_cast<size_t>(k);
+      }
+    }
     tally_.reset(m_);
     return static_cast<int64_t>(batches_.size());
   }
@@ -509,7 +736,10 @@ class BucketedBatches : public RowBatches {
 
  protected:
   std::pair<std::vector<Tensor>, std::vector<Tensor>> batch(int64_t b) const override {
-    return buckets_.batch(x_, y_, batches_.at(static_cast<size_t>(b)));
+    const std::vector<int64_t>& all = batches_.at(static_cast<size_t>(b));
+    if (dp_ == nullptr) return buckets_.batch(x_, y_, all);
+    const auto [lo, hi] = dp_->slice(static_cast<int64_t>(all.size()));
+    return buckets_.batch(x_, y_, std::vector<int64_t>(all.begin() + lo, all.begin() + hi));
   }
 
  private:
@@ -586,12 +816,24 @@ History Model::fit(const Tensors& x_in, const Tensors& y_in, const FitOptions& o
     check_memory(m, vx, vx[0].dim(0), o.batch_size, false, 0.0, o.max_memory_bytes, "fit (validation)",
                  "FitOptions::max_memory_bytes");
   }
-  if (o.bucket_by_length) {
-    BucketedBatches source(*this, m, x, y, vx, vy, o.batch_size, o.shuffle);
-    return detail::run_epochs(*this, source, loop);
+  std::unique_ptr<DataParallel> dp;
+  detail::LoopOptions run = loop;
+  if (o.distribute) distributed::init();
+  if (o.distribute && distributed::active()) {
+    if (stateful() && o.batch_size % distributed::world_size() != 0) {
+      throw ValueError(fmt::format("{}: fit: a stateful model trained on {} ranks needs a batch_size divisible by {} "
+                                   "(each rank keeps the states of its rows), got {}",
+                                   m.describe(), distributed::world_size(), distributed::world_size(), o.batch_size));
+    }
+    dp = make_data_parallel(m, true);
+    if (distributed::rank() != 0) run.verbose = 0;
   }
-  ShuffledBatches source(*this, m, x, y, vx, vy, o.batch_size, o.shuffle);
-  return detail::run_epochs(*this, source, loop);
+  if (o.bucket_by_length) {
+    BucketedBatches source(*this, m, x, y, vx, vy, o.batch_size, o.shuffle, dp.get());
+    return detail::run_epochs(*this, source, run);
+  }
+  ShuffledBatches source(*this, m, x, y, vx, vy, o.batch_size, o.shuffle, dp.get());
+  return detail::run_epochs(*this, source, run);
 }
 
 History Model::fit(const Tensors& x, const Tensors& y, int epochs, int batch_size, const FitOptions& rest) {
@@ -613,7 +855,20 @@ History Model::fit(const Tensors& x, const Tensors& y, int epochs, int batch_siz
 Logs Model::evaluate(const Tensors& x, const Tensors& y, const EvaluateOptions& options) {
   ensure_graph(x);
   if (!impl_->compiled) throw ValueError(fmt::format("{}: call compile() before evaluate()", impl_->describe()));
-  return evaluate_impl(*this, *impl_, x, y, options.batch_size, options.verbose, "", options.max_memory_bytes);
+  std::unique_ptr<DataParallel> dp;
+  int verbose = options.verbose;
+  if (options.distribute) distributed::init();
+  if (options.distribute && distributed::active()) {
+    if (stateful() && options.batch_size % distributed::world_size() != 0) {
+      throw ValueError(fmt::format("{}: evaluate: a stateful model evaluated on {} ranks needs a batch_size "
+                                   "divisible by {}, got {}",
+                                   impl_->describe(), distributed::world_size(), distributed::world_size(),
+                                   options.batch_size));
+    }
+    dp = make_data_parallel(*impl_, false);
+    if (distributed::rank() != 0) verbose = 0;
+  }
+  return evaluate_impl(*this, *impl_, x, y, options.batch_size, verbose, "", options.max_memory_bytes, dp.get());
 }
 
 Tensors Model::predict(const Tensors& x, const PredictOptions& options) {

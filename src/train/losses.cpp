@@ -155,7 +155,7 @@ class HuberLoss : public Loss {
 
 }  // namespace
 
-double Loss::compute(const Tensor& y_true, const Tensor& y_pred, const Tensor& mask, Tensor* grad) const {
+Loss::Sum Loss::compute_sum(const Tensor& y_true, const Tensor& y_pred, const Tensor& mask, Tensor* grad) const {
   if (y_pred.rank() < 1) throw ShapeError(fmt::format("{}: predictions must have at least one axis", name()));
   const int64_t cols = y_pred.dim(-1);
   const int64_t rows = cols == 0 ? 0 : y_pred.size() / cols;
@@ -193,14 +193,19 @@ double Loss::compute(const Tensor& y_true, const Tensor& y_pred, const Tensor& m
     total += row(y_true.data() + r * tcols, y_pred.data() + r * cols, cols, g);
     count += 1;
   }
-  if (count == 0) {
-    return 0.0;
-  }
-  if (grad != nullptr) {
-    const float inv = static_cast<float>(1.0 / count);
-    for (float& v : *grad) v *= inv;
-  }
-  return total / count;
+  return Sum{total, count};
+}
+
+double Loss::compute(const Tensor& y_true, const Tensor& y_pred, const Tensor& mask, Tensor* grad) const {
+  const Sum s = compute_sum(y_true, y_pred, mask, grad);
+  if (s.count == 0) return 0.0;
+  if (grad != nullptr) scale_gradient(*grad, s.count);
+  return s.total / s.count;
+}
+
+void Loss::scale_gradient(Tensor& grad, double count) {
+  const float inv = static_cast<float>(1.0 / count);
+  for (float& v : grad) v *= inv;
 }
 
 std::shared_ptr<Loss> CategoricalCrossentropy() { return std::make_shared<CategoricalCE>(); }

@@ -74,7 +74,7 @@ class MeanAbsolute : public Metric {
 
 }  // namespace
 
-void Metric::update(const Tensor& y_true, const Tensor& y_pred, const Tensor& mask) {
+Metric::Sum Metric::accumulate(const Tensor& y_true, const Tensor& y_pred, const Tensor& mask) const {
   const int64_t cols = y_pred.dim(-1);
   const int64_t rows = cols == 0 ? 0 : y_pred.size() / cols;
   const int64_t tcols = sparse() ? 1 : cols;
@@ -86,11 +86,13 @@ void Metric::update(const Tensor& y_true, const Tensor& y_pred, const Tensor& ma
     throw ShapeError(fmt::format("metric {}: a mask of shape {} does not fit predictions of shape {}", name_,
                                  shape_str(mask.shape()), shape_str(y_pred.shape())));
   }
+  Sum s;
   for (int64_t r = 0; r < rows; ++r) {
     if (!mask.empty() && mask[r] == 0.0f) continue;
-    total_ += row(y_true.data() + r * tcols, y_pred.data() + r * cols, cols);
-    count_ += 1;
+    s.total += row(y_true.data() + r * tcols, y_pred.data() + r * cols, cols);
+    s.count += 1;
   }
+  return s;
 }
 
 std::unique_ptr<Metric> make_metric(std::string_view name, std::string_view loss_name) {

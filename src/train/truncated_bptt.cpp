@@ -153,6 +153,7 @@ History fit_truncated_bptt(Model& model, const Tensors& x, const Tensors& y, con
       .epochs = o.epochs, .initial_epoch = o.initial_epoch, .verbose = o.verbose, .callbacks = o.callbacks};
   if (o.window <= 0) throw ValueError(fmt::format("{}: window must be a positive number of steps, got {}", ctx, o.window));
   detail::check_loop_options(loop, ctx);
+  detail::refuse_data_parallel(ctx);
   if (o.batch_size <= 0) throw ValueError(fmt::format("{}: batch_size must be a positive integer, got {}", ctx, o.batch_size));
   if (!model.compiled()) throw ValueError(fmt::format("{}: compile the model first", ctx));
   if (!model.stateful()) {

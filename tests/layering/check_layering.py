@@ -5,10 +5,12 @@ The library's folders form layers (DESIGN.md, "Layout"); data flows one way:
 
     base (include/seqnet/*.hpp, src/*.cpp)  <  kernels (detail/ops, src/ops)
         <  layers (with their caches in detail/), data
-        <  model  <  train  <  decode  <  io  <  seqnet.hpp (the umbrella)
+        <  model, dist (src/dist: data-parallel exchanges)  <  train  <  decode  <  io
+        <  seqnet.hpp (the umbrella)
 
 A file may include files of its own folder and of lower layers only; layers
-and data are peers that do not include each other. The one written-down
+and data are peers that do not include each other, and so are model and
+dist. The one written-down
 exception: model/model.hpp includes the train/ headers for the argument
 types of compile and fit (Keras puts them on the model); their code lives in
 src/train/. Also checked: public headers (include/seqnet outside detail/)
@@ -21,7 +23,7 @@ import os
 import re
 import sys
 
-RANK = {"": 0, "detail/ops": 1, "layers": 2, "data": 2, "model": 3, "train": 4, "decode": 5, "io": 6}
+RANK = {"": 0, "detail/ops": 1, "layers": 2, "data": 2, "model": 3, "dist": 3, "train": 4, "decode": 5, "io": 6}
 ALLOWED = {("include/seqnet/model/model.hpp", "train")}
 INCLUDE = re.compile(r'^\s*#\s*include\s*[<"]([^">]+)[">]', re.M)
 

@@ -10,9 +10,11 @@
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
+#include <seqnet/distributed.hpp>
 #include <seqnet/seqnet.hpp>
 
 #include <algorithm>
+#include <fstream>
 #include <cstdio>
 #include <cstring>
 #include <iostream>
@@ -66,8 +68,14 @@ int cmd_run(const std::vector<std::string>& names_in, bool quick, uint64_t seed,
     }
     todo.push_back(e);
   }
+  // Under an MPI launcher (mpirun -np N seqnet run ...) the experiments
+  // whose training is batch-parallel train data-parallel; rank 0 alone
+  // prints and writes the records, charts and report.
+  seqnet::distributed::init();
+  const bool root = seqnet::distributed::rank() == 0;
+  std::ofstream quiet;  // not open: what the other ranks would print goes nowhere
   // Everything that can fail before training is checked first.
-  if (!out_dir.empty()) seqnet::ensure_writable_directory(out_dir);
+  if (!out_dir.empty() && root) seqnet::ensure_writable_directory(out_dir);
   for (const auto* e : todo)
     if (e->check) e->check();
   std::vector<nlohmann::ordered_json> records;
@@ -75,11 +83,12 @@ int cmd_run(const std::vector<std::string>& names_in, bool quick, uint64_t seed,
     ex::Context ctx;
     ctx.quick = quick;
     ctx.seed = seed;
-    ctx.verbose = verbose;
+    ctx.verbose = root ? verbose : 0;
+    if (!root) ctx.log = &quiet;
     records.push_back(ex::run(*e, ctx, out_dir));
-    if (!out_dir.empty()) ex::write_report(records, out_dir);  // kept current after each experiment
+    if (!out_dir.empty() && root) ex::write_report(records, out_dir);  // kept current after each experiment
   }
-  if (!out_dir.empty()) std::printf("report: %s/report.md\n", out_dir.c_str());
+  if (!out_dir.empty() && root) std::printf("report: %s/report.md\n", out_dir.c_str());
   return 0;
 }
 

@@ -147,6 +147,14 @@ struct FitOptions {
   // 0: default_memory_limit() (half of this machine's memory); negative:
   // no check. Default: 0.
   int64_t max_memory_bytes = 0;
+  // Data-parallel training when the process runs under an MPI launcher with
+  // more than one rank (seqnet/distributed.hpp): batch_size is the global
+  // batch, each rank trains on its slice of every batch, gradients, losses,
+  // metrics and validation are reduced across ranks, only rank 0 prints and
+  // writes. Stateful models need batch_size divisible by the number of
+  // ranks (each rank keeps the streams of its rows). false: every rank
+  // trains on its own. Without MPI nothing changes. Default: true.
+  bool distribute = true;
 };
 
 struct EvaluateOptions {
@@ -156,6 +164,10 @@ struct EvaluateOptions {
   int verbose = 0;
   // As FitOptions::max_memory_bytes, for one batch. Default: 0.
   int64_t max_memory_bytes = 0;
+  // Under an MPI launcher with more than one rank, each rank evaluates its
+  // slice of every batch and the results are reduced: every rank returns
+  // the logs of the whole data, as one process would. Default: true.
+  bool distribute = true;
 };
 
 struct PredictOptions {

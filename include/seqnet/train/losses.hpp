@@ -34,6 +34,15 @@ class Loss {
   // d(mean loss)/d(y_pred) (same shape as y_pred). `mask` (B, T) may be empty.
   // Throws ShapeError when y_true does not fit y_pred or the mask does not fit.
   double compute(const Tensor& y_true, const Tensor& y_pred, const Tensor& mask, Tensor* grad) const;
+  // The parts of the mean: the sum of the rows' losses and the number of
+  // rows that count (unmasked). `grad`, when given, is set to d(sum)/d(y_pred);
+  // scale_gradient(grad, count) turns it into d(mean)/d(y_pred), as compute
+  // does. Data-parallel training adds the parts across ranks before dividing.
+  struct Sum {
+    double total = 0, count = 0;
+  };
+  Sum compute_sum(const Tensor& y_true, const Tensor& y_pred, const Tensor& mask, Tensor* grad) const;
+  static void scale_gradient(Tensor& grad, double count);
   // Whether y_true holds class ids rather than values shaped like y_pred.
   virtual bool sparse() const { return false; }
   // How a model file's training_config names the loss (Keras 2): the name

@@ -27,7 +27,17 @@ class Metric {
   virtual ~Metric() = default;
   const std::string& name() const { return name_; }
   // Adds a batch. Throws ShapeError when y_true does not fit y_pred.
-  void update(const Tensor& y_true, const Tensor& y_pred, const Tensor& mask);
+  void update(const Tensor& y_true, const Tensor& y_pred, const Tensor& mask) { add(accumulate(y_true, y_pred, mask)); }
+  // What update adds, without adding it: the sum of the rows' values and
+  // the number of rows (data-parallel training adds these across ranks).
+  struct Sum {
+    double total = 0, count = 0;
+  };
+  Sum accumulate(const Tensor& y_true, const Tensor& y_pred, const Tensor& mask) const;
+  void add(const Sum& s) {
+    total_ += s.total;
+    count_ += s.count;
+  }
   // The mean so far (0 before any update).
   double result() const { return count_ > 0 ? total_ / count_ : 0.0; }
   void reset() {
