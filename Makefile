@@ -5,7 +5,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build test run bench sanitize fuzz hostile clean
+.PHONY: all deps configure build python test run bench sanitize fuzz hostile clean
 
 all: build
 
@@ -13,12 +13,21 @@ deps:
 	@scripts/install-deps
 
 configure: deps
-	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) > /dev/null
+	@cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DSEQNET_BUILD_PYTHON=ON $(CMAKE_FLAGS) > /dev/null
 
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS)
 
-test: build
+# The Python package (seqnet.keras) into the virtual environment $(VENV),
+# which sees Debian's NumPy (--system-site-packages); offline. The extension
+# comes from $(BUILD_DIR) (setup.py builds only what is missing there).
+VENV ?= .venv
+python: build
+	@test -x $(VENV)/bin/python || /usr/bin/python3 -m venv --system-site-packages $(VENV)
+	@SEQNET_BUILD_DIR=$(abspath $(BUILD_DIR)) $(VENV)/bin/python -m pip install --no-build-isolation --no-deps \
+	  --no-index --quiet --disable-pip-version-check .
+
+test: python
 	ctest --test-dir $(BUILD_DIR) --output-on-failure -j $(JOBS)
 
 # The main job: every seed experiment, with DIR/report.md and charts.

@@ -1,0 +1,14 @@
+"""The parts of Keras the seed tutorials use, on seqnet's C++ core.
+
+A tutorial listing runs after changing only its imports:
+``from keras.models import Sequential`` becomes
+``from seqnet.keras.models import Sequential``, ``import keras`` becomes
+``import seqnet.keras as keras``.
+"""
+
+from seqnet.keras import callbacks, layers, losses, metrics, models, optimizers, preprocessing, regularizers, utils
+from seqnet.keras.layers import Input
+from seqnet.keras.models import Model, Sequential
+
+__all__ = ["callbacks", "layers", "losses", "metrics", "models", "optimizers", "preprocessing", "regularizers",
+           "utils", "Input", "Model", "Sequential"]

@@ -1,0 +1,27 @@
+"""keras.utils: to_categorical."""
+
+import numpy as np
+
+
+def to_categorical(y, num_classes=None, dtype="float32"):
+    """One-hot encoding of integer class ids, as Keras's to_categorical."""
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"to_categorical: expected integer class ids, got dtype {y.dtype}")
+    if y.size and (np.any(y < 0) or np.any(y != np.floor(y))):
+        raise ValueError("to_categorical: class ids must be non-negative integers")
+    ids = y.astype(np.int64)
+    shape = ids.shape
+    if shape and shape[-1] == 1 and len(shape) > 1:
+        shape = shape[:-1]
+    ids = ids.ravel()
+    if num_classes is None:
+        num_classes = int(ids.max()) + 1 if ids.size else 0
+    if ids.size and ids.max() >= num_classes:
+        raise ValueError(f"to_categorical: class id {int(ids.max())} is not below num_classes {num_classes}")
+    out = np.zeros((ids.size, num_classes), dtype=dtype)
+    out[np.arange(ids.size), ids] = 1
+    return out.reshape(shape + (num_classes,))
+
+
+__all__ = ["to_categorical"]
