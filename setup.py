@@ -42,7 +42,7 @@ setup(
     version="0.1.0",
     description="Recurrent sequence models (LSTM, GRU, SimpleRNN) with a Keras API on a C++ core",
     package_dir={"": "python"},
-    packages=["seqnet", "seqnet.keras", "seqnet.keras.preprocessing"],
+    packages=["seqnet", "seqnet.keras", "seqnet.keras.datasets", "seqnet.keras.preprocessing"],
     ext_modules=[Extension("seqnet._seqnet", sources=[])],
     cmdclass={"build_ext": CMakeBuild},
     python_requires=">=3.9",

@@ -1,14 +1,10 @@
 #include "seqnet/plot.hpp"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -18,8 +14,7 @@
 
 #include "seqnet/error.hpp"
 #include "seqnet/files.hpp"
-
-extern char** environ;
+#include "process.hpp"
 
 namespace seqnet {
 
@@ -122,79 +117,9 @@ std::string script_text(const LineChart& c, size_t rows, const std::string& base
   return s;
 }
 
-// A fresh temporary name beside `path` (same directory, so rename is atomic).
-std::string temp_name(const fs::path& path) {
-  static std::atomic<unsigned> counter{0};
-  const fs::path dir = path.has_parent_path() ? path.parent_path() : fs::path(".");
-  return (dir / fmt::format(".{}.tmp-{}-{}", path.filename().string(), static_cast<long>(::getpid()),
-                            counter.fetch_add(1)))
-      .string();
-}
-
-// Runs gnuplot with `args` (argv[1..]) and returns its exit status; its
-// stdout and stderr are collected into `output` (at most ~8 KB).
-int run_gnuplot(const std::string& exe, const std::vector<std::string>& args, std::string& output) {
-  int fds[2];
-  if (::pipe2(fds, O_CLOEXEC) != 0) throw IOError(fmt::format("cannot run gnuplot: pipe: {}", std::strerror(errno)));
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
-  posix_spawn_file_actions_adddup2(&fa, fds[1], 2);
-  std::vector<std::string> argv_s{"gnuplot"};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  const int rc = ::posix_spawn(&pid, exe.c_str(), &fa, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&fa);
-  ::close(fds[1]);
-  if (rc != 0) {
-    ::close(fds[0]);
-    throw IOError(fmt::format("cannot run gnuplot ('{}'): {}", exe, std::strerror(rc)));
-  }
-  char buf[4096];
-  for (;;) {
-    const ssize_t n = ::read(fds[0], buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    if (output.size() < 8192) output.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fds[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) throw IOError(fmt::format("cannot run gnuplot: waitpid: {}", std::strerror(errno)));
-  }
-  if (WIFEXITED(status)) return WEXITSTATUS(status);
-  return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
-}
-
-bool non_empty_file(const std::string& p) {
-  std::error_code ec;
-  return fs::is_regular_file(p, ec) && fs::file_size(p, ec) > 0 && !ec;
-}
-
 }  // namespace
 
-std::string find_gnuplot() {
-  const char* env = std::getenv("PATH");
-  const std::string path = env ? env : "/usr/local/bin:/usr/bin:/bin";
-  size_t start = 0;
-  while (start <= path.size()) {
-    size_t end = path.find(':', start);
-    if (end == std::string::npos) end = path.size();
-    // An empty PATH entry means the current directory.
-    std::string candidate(end > start ? std::string_view(path).substr(start, end - start) : std::string_view("."));
-    candidate += "/gnuplot";
-    struct stat st {};
-    if (::stat(candidate.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(candidate.c_str(), X_OK) == 0) {
-      return candidate;
-    }
-    start = end + 1;
-  }
-  return "";
-}
+std::string find_gnuplot() { return detail::find_program("gnuplot"); }
 
 std::string line_chart_csv(const LineChart& c) {
   const size_t rows = check_chart(c);
@@ -249,7 +174,7 @@ PlotFiles save_line_chart(const LineChart& chart, const std::string& path) {
                               "(scripts/install-deps, or apt-get install gnuplot-nox). The data was written to '{}'",
                               path, files.csv));
   }
-  const std::string tmp_png = temp_name(files.png), tmp_svg = temp_name(files.svg);
+  const std::string tmp_png = detail::temp_name_beside(files.png), tmp_svg = detail::temp_name_beside(files.svg);
   auto cleanup = [&] {
     ::unlink(tmp_png.c_str());
     ::unlink(tmp_svg.c_str());
@@ -257,7 +182,7 @@ PlotFiles save_line_chart(const LineChart& chart, const std::string& path) {
   std::string output;
   int status = 0;
   try {
-    status = run_gnuplot(exe,
+    status = detail::run_program(exe, "gnuplot",
                          {"-e",
                           fmt::format("datafile = {}; pngfile = {}; svgfile = {}", gp_path(files.csv),
                                       gp_path(tmp_png), gp_path(tmp_svg)),
@@ -267,7 +192,7 @@ PlotFiles save_line_chart(const LineChart& chart, const std::string& path) {
     cleanup();
     throw;
   }
-  if (status != 0 || !non_empty_file(tmp_png) || !non_empty_file(tmp_svg)) {
+  if (status != 0 || !detail::non_empty_file(tmp_png) || !detail::non_empty_file(tmp_svg)) {
     cleanup();
     while (!output.empty() && (output.back() == '\n' || output.back() == ' ')) output.pop_back();
     throw IOError(fmt::format("cannot render '{}': gnuplot {} (script '{}'){}{}", path,

@@ -30,6 +30,7 @@
 #include "seqnet/files.hpp"
 #include "seqnet/io/checkpoint.hpp"
 #include "seqnet/io/model_io.hpp"
+#include "seqnet/io/plot_model.hpp"
 #include "seqnet/io/safetensors.hpp"
 #include "seqnet/io/torch_import.hpp"
 #include "seqnet/layers/initializers.hpp"

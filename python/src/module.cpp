@@ -317,6 +317,47 @@ PYBIND11_MODULE(_seqnet, m) {
       .def("add_layer", [](Sequential& s, const std::shared_ptr<Layer>& l) { s.add(LayerRef(l)); })
       .def("add_input", [](Sequential& s, const SymbolicTensor& t) { s.add(t); });
 
+  // The SpamAssassin corpus in the shape of Keras's imdb.load_data: word
+  // index lists (a Tokenizer fitted on the training mails, num_words as
+  // Keras counts it) and 0/1 labels, split with seqnet's generator.
+  m.def(
+      "spam_assassin_load_data",
+      [](std::optional<int64_t> num_words, double test_split, uint64_t seed) {
+        data::TextDataset corpus = data::load_spam_assassin();
+        Generator g(seed);
+        const auto parts = data::split_indices(static_cast<int64_t>(corpus.size()),
+                                               {.test = test_split, .generator = &g});
+        auto texts_of = [&](const std::vector<int64_t>& idx) {
+          std::vector<std::string> t;
+          for (int64_t i : idx) t.push_back(corpus.texts[static_cast<size_t>(i)]);
+          return t;
+        };
+        auto labels_of = [&](const std::vector<int64_t>& idx) {
+          std::vector<int64_t> y;
+          for (int64_t i : idx) y.push_back(corpus.labels[static_cast<size_t>(i)]);
+          return y;
+        };
+        data::Tokenizer tok({.num_words = num_words});
+        const auto train_texts = texts_of(parts.train);
+        tok.fit_on_texts(train_texts);
+        return py::make_tuple(tok.texts_to_sequences(train_texts), labels_of(parts.train),
+                              tok.texts_to_sequences(texts_of(parts.test)), labels_of(parts.test));
+      },
+      py::arg("num_words") = std::nullopt, py::arg("test_split") = 0.5, py::arg("seed") = 113);
+
+  m.def(
+      "plot_model",
+      [](const Model& mdl, const std::string& to_file, bool show_shapes, bool show_layer_names,
+         const std::string& rankdir, int dpi) {
+        plot_model(mdl, to_file,
+                   {.show_shapes = show_shapes, .show_layer_names = show_layer_names, .rankdir = rankdir, .dpi = dpi});
+      });
+  m.def("model_to_dot", [](const Model& mdl, bool show_shapes, bool show_layer_names, const std::string& rankdir,
+                           int dpi) {
+    return model_to_dot(mdl,
+                        {.show_shapes = show_shapes, .show_layer_names = show_layer_names, .rankdir = rankdir, .dpi = dpi});
+  });
+
   m.def("load_model", [](const std::string& path) { return std::shared_ptr<Model>(load_model(path)); });
   m.def("model_from_json",
         [](const std::string& json) { return std::shared_ptr<Model>(model_from_json(json)); });

@@ -195,3 +195,46 @@ def test_unknown_names_and_missing_files():
         LSTM(2, activation="tanhh")
     with pytest.raises(OSError):
         models.load_model("/nonexistent/model.keras")
+
+
+def test_plot_model_writes_png_and_svg(tmp_path):
+    enc_in = Input(shape=(None, 4))
+    _, h, c = LSTM(3, return_state=True)(enc_in)
+    dec_in = Input(shape=(None, 4))
+    out = Dense(4, activation="softmax")(LSTM(3, return_sequences=True)(dec_in, initial_state=[h, c]))
+    model = Model([enc_in, dec_in], out)
+    keras.utils.plot_model(model, to_file=str(tmp_path / "model.png"), show_shapes=True)
+    keras.utils.plot_model(model, to_file=tmp_path / "model.svg")
+    assert (tmp_path / "model.png").read_bytes()[1:4] == b"PNG"
+    assert b"<svg" in (tmp_path / "model.svg").read_bytes()
+    assert "(None, None, 4)" in keras.utils.model_to_dot(model, show_shapes=True)
+    with pytest.raises(ValueError, match="extension"):
+        keras.utils.plot_model(model, to_file=str(tmp_path / "model.bmp"))
+
+
+def test_ctrl_c_stops_fit_cleanly_at_the_next_batch(tmp_path):
+    script = tmp_path / "long_fit.py"
+    script.write_text(
+        "import sys, numpy as np\n"
+        "from seqnet.keras.models import Sequential\n"
+        "from seqnet.keras.layers import LSTM, Dense\n"
+        "m = Sequential([LSTM(64, input_shape=(50, 8)), Dense(1)])\n"
+        "m.compile(loss='mse', optimizer='adam')\n"
+        "x = np.random.rand(512, 50, 8); y = np.random.rand(512, 1)\n"
+        "print('started', flush=True)\n"
+        "try:\n"
+        "    m.fit(x, y, epochs=100000, batch_size=8, verbose=0)\n"
+        "except KeyboardInterrupt:\n"
+        "    print('interrupted', m.predict(x[:2], verbose=0).shape, flush=True)\n"
+        "    sys.exit(3)\n")
+    import signal
+    import sys
+    import time
+    p = subprocess.Popen([sys.executable, str(script)], stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "started"
+    time.sleep(1.0)
+    t0 = time.monotonic()
+    p.send_signal(signal.SIGINT)
+    out, _ = p.communicate(timeout=60)
+    assert p.returncode == 3 and "interrupted (2, 1)" in out, (p.returncode, out)
+    assert time.monotonic() - t0 < 10

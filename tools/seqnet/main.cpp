@@ -3,7 +3,7 @@
 //
 //   seqnet list
 //   seqnet run NAME... | all [--quick] [--seed N] [--out DIR] [--verbose 0|1|2]
-//   seqnet summary | predict | import-torch ...   (model files: model_commands.hpp)
+//   seqnet summary | predict | convert | import-torch | plot ...   (model files: model_commands.hpp)
 //
 // Exit codes: 0 success, 1 runtime error, 2 usage error (cli_support.hpp).
 // Every error is one line on stderr starting "seqnet: ".

@@ -274,6 +274,16 @@ int convert(const std::string& in, const std::string& out, const std::string& fo
   return 0;
 }
 
+int plot(const std::string& path, const std::string& to_file, bool show_shapes, const std::string& rankdir,
+         int64_t max_file_bytes) {
+  check_input_file(path, "model");
+  auto model = load_model_from_bytes(read_file(path, max_file_bytes), path, {.compile = false,
+                                                                            .restore_random_state = false});
+  plot_model(*model, to_file, {.show_shapes = show_shapes, .rankdir = rankdir});
+  std::printf("wrote %s\n", to_file.c_str());
+  return 0;
+}
+
 }  // namespace
 
 void ModelCommands::add_to(CLI::App& app) {
@@ -320,17 +330,29 @@ void ModelCommands::add_to(CLI::App& app) {
   convert_->add_flag("--no-optimizer", no_optimizer_, "Leave out the training configuration and optimizer state");
   convert_->add_option("--shard-bytes", shard_bytes_, "TF.js: most bytes per weight shard (default 4M)");
   add_max_file_bytes(convert_, "the input model");
+
+  plot_ = app.add_subcommand("plot", "Draw a model file's layers and connections (Graphviz: PNG, SVG, PDF or .dot)");
+  plot_->add_option("model", model_, "Model file: seqnet .safetensors, Keras .h5 or .keras, TF.js model.json")
+      ->required();
+  plot_->add_option("--to-file", plot_file_, "Output file; its extension picks the format")->capture_default_str();
+  plot_->add_flag("--show-shapes", show_shapes_, "Show each layer's input and output shapes");
+  plot_->add_option("--rankdir", rankdir_, "TB (top to bottom) or LR (left to right)")
+      ->check(CLI::IsMember({"TB", "LR"}))
+      ->capture_default_str();
+  add_max_file_bytes(plot_, "the model file");
 }
 
 bool ModelCommands::selected() const {
   return (summary_ != nullptr && summary_->parsed()) || (predict_ != nullptr && predict_->parsed()) ||
-         (import_ != nullptr && import_->parsed()) || (convert_ != nullptr && convert_->parsed());
+         (import_ != nullptr && import_->parsed()) || (convert_ != nullptr && convert_->parsed()) ||
+         (plot_ != nullptr && plot_->parsed());
 }
 
 int ModelCommands::run() const {
   const int64_t max_file_bytes =
       max_file_bytes_.empty() ? kDefaultMaxFileBytes : parse_bytes(max_file_bytes_, "--max-file-bytes");
   if (summary_->parsed()) return summary(model_, max_file_bytes);
+  if (plot_->parsed()) return plot(model_, plot_file_, show_shapes_, rankdir_, max_file_bytes);
   if (predict_->parsed()) {
     const int64_t max_memory = max_memory_.empty() ? 0 : parse_bytes(max_memory_, "--max-memory");
     return predict(model_, inputs_, outputs_, batch_size_, max_file_bytes, max_memory);

@@ -18,7 +18,7 @@ namespace seqnet::cli {
 
 class ModelCommands {
  public:
-  // Adds the four subcommands to `app`.
+  // Adds the subcommands (summary, predict, import-torch, convert, plot) to `app`.
   void add_to(CLI::App& app);
   // Whether one of them was given on the command line (after parsing).
   bool selected() const;
@@ -33,6 +33,9 @@ class ModelCommands {
   CLI::App* predict_ = nullptr;
   CLI::App* import_ = nullptr;
   CLI::App* convert_ = nullptr;
+  CLI::App* plot_ = nullptr;
+  std::string plot_file_ = "model.png", rankdir_ = "TB";
+  bool show_shapes_ = false;
   std::string convert_in_, convert_out_, format_, shard_bytes_;
   bool no_optimizer_ = false;
   std::string model_;

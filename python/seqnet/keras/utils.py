@@ -24,4 +24,20 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     return out.reshape(shape + (num_classes,))
 
 
-__all__ = ["to_categorical"]
+def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, show_layer_names=True,
+               rankdir="TB", expand_nested=False, dpi=96, **kwargs):
+    """Keras's plot_model: the model's layers and connections drawn by
+    Graphviz (PNG, SVG, PDF, JPG, GIF by the file's extension, or .dot)."""
+    if kwargs:
+        raise TypeError(f"plot_model() got an unexpected keyword argument '{next(iter(kwargs))}'")
+    from seqnet import _seqnet
+    _seqnet.plot_model(model._core, str(to_file), bool(show_shapes), bool(show_layer_names), rankdir, int(dpi))
+
+
+def model_to_dot(model, show_shapes=False, show_layer_names=True, rankdir="TB", dpi=96):
+    """The Graphviz source plot_model renders, as text."""
+    from seqnet import _seqnet
+    return _seqnet.model_to_dot(model._core, bool(show_shapes), bool(show_layer_names), rankdir, int(dpi))
+
+
+__all__ = ["to_categorical", "plot_model", "model_to_dot"]
