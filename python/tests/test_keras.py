@@ -238,3 +238,18 @@ def test_ctrl_c_stops_fit_cleanly_at_the_next_batch(tmp_path):
     out, _ = p.communicate(timeout=60)
     assert p.returncode == 3 and "interrupted (2, 1)" in out, (p.returncode, out)
     assert time.monotonic() - t0 < 10
+
+
+def test_initializers_and_regularizers_as_objects_and_names():
+    from seqnet.keras import initializers, regularizers
+    keras.utils.set_random_seed(5)
+    layer = Dense(3, kernel_initializer=initializers.RandomUniform(minval=0.5, maxval=0.6),
+                  bias_initializer=initializers.Constant(2.0), kernel_regularizer=regularizers.l2(0.1))
+    model = Sequential([layer])
+    model.add(Dense(1, kernel_initializer="zeros", kernel_regularizer="l1"))
+    model.predict(np.zeros((1, 4)), verbose=0)  # builds it
+    kernel, bias = model.layers[0].get_weights()
+    assert kernel.shape == (4, 3) and np.all((kernel >= 0.5) & (kernel <= 0.6)) and np.all(bias == 2.0)
+    assert np.all(model.layers[1].get_weights()[0] == 0)
+    cfg = model.layers[0].get_config()
+    assert cfg["kernel_regularizer"]["config"]["l2"] == pytest.approx(0.1)

@@ -25,7 +25,8 @@ def as_list(x, what, count):
                              f"{'input' if 'x' in what else 'output'}), got {len(x)}")
         return [as_float32(a, f"{what}[{i}]") for i, a in enumerate(x)]
     if count != 1:
-        raise ValueError(f"{what}: the model has {count}, so pass a list of {count} arrays")
+        raise ValueError(f"{what}: the model has {count} {'inputs' if 'x' in what else 'outputs'}, so pass a list of "
+                         f"{count} arrays")
     return [as_float32(x, what)]
 
 

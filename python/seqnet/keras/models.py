@@ -121,9 +121,15 @@ class Model:
         self._core.compile(json.dumps(opt.serialize()), [json.dumps(_losses.serialize(l)) for l in losses],
                            weights, mets)
 
+    def _counts(self):
+        """The numbers of inputs and outputs (a Sequential model not built
+        yet has one of each)."""
+        return max(1, len(self._core.inputs)), max(1, len(self._core.outputs))
+
     def _xy(self, x, y, what):
-        xs = as_list(x, f"{what}: x", len(self._core.inputs))
-        ys = as_list(y, f"{what}: y", len(self._core.outputs)) if y is not None else []
+        n_in, n_out = self._counts()
+        xs = as_list(x, f"{what}: x", n_in)
+        ys = as_list(y, f"{what}: y", n_out) if y is not None else []
         check_finite(xs, f"{what}: x")
         check_finite(ys, f"{what}: y")
         # As Keras: targets (n,) for an output (None, 1) gain the last axis.
@@ -153,7 +159,7 @@ class Model:
         self.stop_training = False
         history, epoch = self._core.fit(xs, ys, int(epochs), int(batch_size or 32), verbose, float(validation_split),
                                         vx, vy, bool(shuffle), int(initial_epoch),
-                                        _callbacks._Dispatch(cbs, self))
+                                        _callbacks._Dispatch(cbs, self) if cbs else None)
         h = _callbacks.History(history, list(epoch))
         h.set_model(self)
         self.history = h
@@ -174,7 +180,7 @@ class Model:
         for k in kwargs:
             raise TypeError(f"predict() got an unexpected keyword argument '{k}'")
         verbose = 0 if verbose == "auto" else int(verbose)
-        out = self._core.predict(as_list(x, "predict: x", len(self._core.inputs)), int(batch_size or 32), verbose)
+        out = self._core.predict(as_list(x, "predict: x", self._counts()[0]), int(batch_size or 32), verbose)
         return out[0] if len(out) == 1 else out
 
     def train_on_batch(self, x, y=None, return_dict=False, **kwargs):

@@ -24,6 +24,13 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     return out.reshape(shape + (num_classes,))
 
 
+def set_random_seed(seed):
+    """Seeds seqnet's generator (weights, shuffling, dropout), as Keras's
+    keras.utils.set_random_seed seeds Python's, NumPy's and the backend's."""
+    from seqnet import _seqnet
+    _seqnet.set_seed(int(seed))
+
+
 def plot_model(model, to_file="model.png", show_shapes=False, show_dtype=False, show_layer_names=True,
                rankdir="TB", expand_nested=False, dpi=96, **kwargs):
     """Keras's plot_model: the model's layers and connections drawn by
@@ -40,4 +47,4 @@ def model_to_dot(model, show_shapes=False, show_layer_names=True, rankdir="TB", 
     return _seqnet.model_to_dot(model._core, bool(show_shapes), bool(show_layer_names), rankdir, int(dpi))
 
 
-__all__ = ["to_categorical", "plot_model", "model_to_dot"]
+__all__ = ["to_categorical", "set_random_seed", "plot_model", "model_to_dot"]
