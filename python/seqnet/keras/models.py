@@ -212,7 +212,8 @@ class Sequential(Model):
             return
         if not isinstance(layer, _layers.Layer):
             raise TypeError(f"Sequential.add: expected a layer, got {type(layer).__name__}")
-        if not self._has_input and layer._input_args:
+        if not self._has_input and (layer._input_args or layer._class_name == "Embedding"):
+            # Keras builds a first Embedding without input_length on (None, None).
             self._core.add_input(_input_from(layer)._core)
         self._has_input = True
         self._core.add_layer(layer._core)
