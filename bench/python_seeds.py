@@ -32,14 +32,18 @@ from seqnet.keras.models import Model
 
 
 def cpu_model():
+    fields = {}
     try:
         with open("/proc/cpuinfo") as f:
             for line in f:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
+                key, _, value = line.partition(":")
+                fields.setdefault(key.strip(), value.strip())
     except OSError:
-        pass
-    return platform.processor() or "unknown"
+        return platform.processor() or "unknown"
+    flags = fields.get("flags", "").split()
+    isa = [f for f in ("avx2", "avx512f", "avx512_bf16", "amx_bf16") if f in flags]
+    return (f"{fields.get('model name', 'unknown')} (family {fields.get('cpu family', '?')} model "
+            f"{fields.get('model', '?')}; {', '.join(isa) or 'no AVX2'})")
 
 
 def seq2seq_data(n, n_in=6, n_out=3, card=51, seed=1):
@@ -152,16 +156,18 @@ def main():
     for name, make, x, yy, epochs, torch_data in cases:
         n = yy.shape[0]
         steps = epochs * ((n + 31) // 32)
-        plain = min(time_fit(make, x, yy, epochs) for _ in range(2))
-        with_cb = min(time_fit(make, x, yy, epochs, [Nothing()]) for _ in range(2))
+        plain_runs = [time_fit(make, x, yy, epochs) for _ in range(3)]
+        cb_runs = [time_fit(make, x, yy, epochs, [Nothing()]) for _ in range(3)]
+        plain, with_cb = min(plain_runs), min(cb_runs)
+        noise = (max(plain_runs) - plain) / steps * 1e6
         try:
             peer = torch_train(name, torch_data, epochs, args.threads)
         except ImportError:
             peer = float("nan")
-        overhead_us = max(with_cb - plain, 0.0) / steps * 1e6
+        overhead_us = (with_cb - plain) / steps * 1e6  # may come out below zero: noise
         step_us = plain / steps * 1e6
         print(f"{name:10} {steps:7d} {plain:15.2f} {peer:10.2f} {plain / peer:7.3f} {overhead_us:21.1f} "
-              f"{overhead_us / step_us:8.1%}")
+              f"{overhead_us / step_us:8.1%}   (step {step_us:.0f} us; spread of 3 runs {noise:.1f} us/batch)")
 
 
 if __name__ == "__main__":
