@@ -296,6 +296,8 @@ PYBIND11_MODULE(_seqnet, m) {
              std::vector<std::pair<std::string, double>> out(l.items().begin(), l.items().end());
              return out;
            })
+      .def("get_learning_rate", [](const Model& mdl) { return mdl.optimizer().learning_rate(); })
+      .def("set_learning_rate", [](const Model& mdl, float lr) { mdl.optimizer().set_learning_rate(lr); })
       .def("reset_states", &Model::reset_states)
       .def("summary_string", &Model::summary_string)
       .def("to_json", [](const Model& mdl) { return mdl.to_json(); })

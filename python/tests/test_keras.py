@@ -253,3 +253,20 @@ def test_initializers_and_regularizers_as_objects_and_names():
     assert np.all(model.layers[1].get_weights()[0] == 0)
     cfg = model.layers[0].get_config()
     assert cfg["kernel_regularizer"]["config"]["l2"] == pytest.approx(0.1)
+
+
+def test_learning_rate_callbacks_change_the_optimizer():
+    x, y = sum_sign_data(64, 7)
+    model = Sequential([LSTM(3, input_shape=(10, 1)), Dense(1)])
+    model.compile(loss="mse", optimizer=optimizers.SGD(learning_rate=0.1))
+    # min_delta 10 never counts as an improvement: after the first epoch the
+    # rate halves every epoch (patience 1), down to min_lr.
+    reduce = callbacks.ReduceLROnPlateau(monitor="loss", factor=0.5, patience=1, min_delta=10.0, min_lr=0.02)
+    h = model.fit(x, y, epochs=5, verbose=0, callbacks=[reduce])
+    assert h.history["lr"] == pytest.approx([0.1, 0.1, 0.05, 0.025, 0.02])
+    assert model.optimizer.learning_rate == pytest.approx(0.02)
+    sched = callbacks.LearningRateScheduler(lambda epoch, lr: 0.01 * (epoch + 1))
+    h = model.fit(x, y, epochs=3, verbose=0, callbacks=[sched])
+    assert h.history["lr"] == pytest.approx([0.01, 0.02, 0.03])
+    with pytest.raises(ValueError, match="factor"):
+        callbacks.ReduceLROnPlateau(factor=1.5)

@@ -200,6 +200,66 @@ class CSVLogger(Callback):
         self._file.close()
 
 
-__all__ = ["Callback", "History", "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN", "LambdaCallback",
+class ReduceLROnPlateau(Callback):
+    """Keras's ReduceLROnPlateau: multiplies the learning rate by `factor`
+    after `patience` epochs without improvement of `monitor` (then waits
+    `cooldown` epochs), never below `min_lr`; logs the rate as "lr"."""
+
+    def __init__(self, monitor="val_loss", factor=0.1, patience=10, verbose=0, mode="auto", min_delta=1e-4,
+                 cooldown=0, min_lr=0.0, **kwargs):
+        super().__init__()
+        if kwargs:
+            raise TypeError(f"ReduceLROnPlateau() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        if not 0.0 < factor < 1.0:
+            raise ValueError(f"ReduceLROnPlateau: factor must be in (0, 1), got {factor}")
+        self.monitor, self.factor, self.patience, self.verbose = monitor, factor, patience, verbose
+        self.cooldown, self.min_lr = cooldown, min_lr
+        self._better, mode = _better(mode, monitor)
+        self.min_delta = abs(min_delta) if mode == "max" else -abs(min_delta)
+
+    def on_train_begin(self, logs=None):
+        self.best, self.wait, self.cooldown_counter = None, 0, 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs if logs is not None else {}
+        lr = self.model.optimizer.learning_rate
+        logs["lr"] = lr
+        current = logs.get(self.monitor)
+        if current is None:
+            return
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.wait = 0
+        if self.best is None or self._better(current - self.min_delta, self.best):
+            self.best, self.wait = current, 0
+        elif self.cooldown_counter <= 0:
+            self.wait += 1
+            if self.wait >= self.patience and lr > self.min_lr:
+                new_lr = max(lr * self.factor, self.min_lr)
+                self.model.optimizer.learning_rate = new_lr
+                if self.verbose > 0:
+                    print(f"\nEpoch {epoch + 1}: ReduceLROnPlateau reducing learning rate to {new_lr}.")
+                self.cooldown_counter, self.wait = self.cooldown, 0
+
+
+class LearningRateScheduler(Callback):
+    """Keras's LearningRateScheduler: schedule(epoch, lr) -> the epoch's rate."""
+
+    def __init__(self, schedule, verbose=0):
+        super().__init__()
+        self.schedule, self.verbose = schedule, verbose
+
+    def on_epoch_begin(self, epoch, logs=None):
+        lr = float(self.schedule(epoch, self.model.optimizer.learning_rate))
+        self.model.optimizer.learning_rate = lr
+        if self.verbose > 0:
+            print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
+
+    def on_epoch_end(self, epoch, logs=None):
+        if logs is not None:
+            logs["lr"] = self.model.optimizer.learning_rate
+
+
+__all__ = ["ReduceLROnPlateau", "LearningRateScheduler", "Callback", "History", "EarlyStopping", "ModelCheckpoint", "TerminateOnNaN", "LambdaCallback",
            "CSVLogger"]
 del np

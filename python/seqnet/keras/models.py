@@ -107,6 +107,12 @@ class Model:
         self._core.reset_states()
 
     # -- training
+    @property
+    def optimizer(self):
+        """The compiled optimizer: its learning_rate can be read and set
+        during training (ReduceLROnPlateau, LearningRateScheduler)."""
+        return _OptimizerHandle(self._core)
+
     def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, **kwargs):
         for k in kwargs:
             raise TypeError(f"compile() got an unexpected keyword argument '{k}'")
@@ -192,6 +198,21 @@ class Model:
             return dict(logs)
         values = [v for _, v in logs]
         return values[0] if len(values) == 1 else values
+
+
+class _OptimizerHandle:
+    def __init__(self, core):
+        self._core = core
+
+    @property
+    def learning_rate(self):
+        return self._core.get_learning_rate()
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self._core.set_learning_rate(float(value))
+
+    lr = learning_rate
 
 
 class Sequential(Model):
