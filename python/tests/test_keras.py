@@ -270,3 +270,16 @@ def test_learning_rate_callbacks_change_the_optimizer():
     assert h.history["lr"] == pytest.approx([0.01, 0.02, 0.03])
     with pytest.raises(ValueError, match="factor"):
         callbacks.ReduceLROnPlateau(factor=1.5)
+
+
+def test_dicts_of_arrays_by_input_and_output_names():
+    a, b = Input(shape=(3,), name="left"), Input(shape=(3,), name="right")
+    out = Dense(1, name="score")(layers.concatenate([a, b]))
+    model = Model([a, b], out)
+    model.compile(loss="mse", optimizer="sgd")
+    xa, xb = np.ones((4, 3)), np.zeros((4, 3))
+    np.testing.assert_array_equal(model.predict({"right": xb, "left": xa}, verbose=0),
+                                  model.predict([xa, xb], verbose=0))
+    model.fit({"left": xa, "right": xb}, {"score": np.ones((4, 1))}, epochs=1, verbose=0)
+    with pytest.raises(ValueError, match=r"unknown \['middle'\], missing \['right'\]"):
+        model.predict({"left": xa, "middle": xb})

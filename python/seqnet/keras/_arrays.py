@@ -18,7 +18,7 @@ def as_list(x, what, count):
     if x is None:
         return []
     if isinstance(x, dict):
-        raise TypeError(f"{what}: dicts of arrays are not supported; pass an array or a list of arrays")
+        raise TypeError(f"{what}: a dict of arrays must be keyed by the model's input or output names")
     if isinstance(x, (list, tuple)) and (count > 1 or (len(x) == 1 and isinstance(x[0], np.ndarray))):
         if len(x) != count:
             raise ValueError(f"{what}: expected {count} array{'s' if count != 1 else ''} (one per model "

@@ -132,7 +132,22 @@ class Model:
         yet has one of each)."""
         return max(1, len(self._core.inputs)), max(1, len(self._core.outputs))
 
+    def _by_name(self, data, tensors, what):
+        """A dict of arrays keyed by the inputs' (outputs') layer names, as
+        Keras takes it, in the model's order."""
+        if not isinstance(data, dict):
+            return data
+        names = [t.layer_name for t in tensors]
+        unknown = [k for k in data if k not in names]
+        missing = [n for n in names if n not in data]
+        if unknown or missing:
+            raise ValueError(f"{what}: the dict's keys must be the model's {'input' if 'x' in what else 'output'} "
+                             f"names {names}; unknown {unknown}, missing {missing}")
+        return [data[n] for n in names]
+
     def _xy(self, x, y, what):
+        x = self._by_name(x, self._core.inputs, f"{what}: x")
+        y = self._by_name(y, self._core.outputs, f"{what}: y")
         n_in, n_out = self._counts()
         xs = as_list(x, f"{what}: x", n_in)
         ys = as_list(y, f"{what}: y", n_out) if y is not None else []
@@ -186,6 +201,7 @@ class Model:
         for k in kwargs:
             raise TypeError(f"predict() got an unexpected keyword argument '{k}'")
         verbose = 0 if verbose == "auto" else int(verbose)
+        x = self._by_name(x, self._core.inputs, "predict: x")
         out = self._core.predict(as_list(x, "predict: x", self._counts()[0]), int(batch_size or 32), verbose)
         return out[0] if len(out) == 1 else out
 
