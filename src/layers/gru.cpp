@@ -5,6 +5,7 @@
 
 #include "seqnet/detail/ops/elementwise.hpp"
 #include "seqnet/detail/ops/gemm.hpp"
+#include "seqnet/detail/ops/step_product.hpp"
 #include "seqnet/detail/ops/recurrent_kernels.hpp"
 
 namespace seqnet::layers {
@@ -42,102 +43,136 @@ void GRU::prepare(RecurrentCache& c) const {
   if (c.training && options_.reset_after) ensure_shape(c.dR, {c.T, c.B, 3 * c.H});
 }
 
-void GRU::step_forward(RecurrentCache& c, int64_t s) {
+void GRU::pack_weights(RecurrentCache& c, bool backward) const {
+  if (!backward || options_.reset_after) {
+    Recurrent::pack_weights(c, backward);
+    return;
+  }
+  // reset_after = false: dh' gets dx_zr . U_zr^T and drh = dx_h . U_h^T.
+  const int64_t H = c.H, GH = 3 * H;
+  const float* U = recurrent_kernel_->value.data();
+  c.Wb.resize(2);
+  c.Wb[0].pack_transposed(U, GH, H, 0, 2 * H);
+  c.Wb[1].pack_transposed(U, GH, H, 2 * H, H);
+}
+
+void GRU::step_forward(RecurrentCache& c, int64_t s, int phase, int64_t u0, int64_t u1) {
   const int64_t B = c.B, H = c.H, BH = B * H, GH = 3 * H;
   float* x = c.Z.data() + s * B * GH;
-  const float* U = recurrent_kernel_->value.data();
+  const float* hop = c.h_operand(s);
   if (options_.reset_after) {
-    ops::gemm(false, false, B, GH, H, 1.0f, c.h_operand(s), H, U, GH, 0.0f, c.Rec.data(), GH);
+    // inner[:, gate g, u0:u1] = h' . U[:, gate g, u0:u1]
+    float* inner = c.Rec.data();
+    for (int64_t g = 0; g < 3; ++g) ops::panel_product(B, hop, H, c.Wf[g], u0, u1, inner + g * H + u0, GH, false);
     ops::GRUStepForward a;
     a.B = B;
-    a.H = H;
+    a.H = u1 - u0;
+    a.ld = H;
     a.act = act_;
     a.rec_act = rec_act_;
-    a.x = x;
-    a.inner = c.Rec.data();
-    a.rec_bias = bias_ != nullptr ? bias_->value.data() + GH : nullptr;
-    a.inner_h = c.Aux.data() + s * BH;
-    a.h_prev = c.Hs.data() + s * BH;
-    a.h = c.Hs.data() + (s + 1) * BH;
+    a.x = x + u0;
+    a.inner = inner + u0;
+    a.rec_bias = bias_ != nullptr ? bias_->value.data() + GH + u0 : nullptr;
+    a.inner_h = c.Aux.data() + s * BH + u0;
+    a.h_prev = c.Hs.data() + s * BH + u0;
+    a.h = c.Hs.data() + (s + 1) * BH + u0;
     a.mask = c.mask_at(s);
     if (c.rec_drop) {
-      a.rec_mask = c.rec_mask.data();
-      a.h_dropped = c.Hop.data() + (s + 1) * BH;
+      a.rec_mask = c.rec_mask.data() + u0;
+      a.h_dropped = c.Hop.data() + (s + 1) * BH + u0;
     }
     ops::gru_step_forward(a);
     return;
   }
-  // reset_after = false: x[:, :2H] += h' U_zr; stage 1; x[:, 2H:] += (r h') U_h; stage 2.
-  ops::gemm(false, false, B, 2 * H, H, 1.0f, c.h_operand(s), H, U, GH, 1.0f, x, GH);
+  // reset_after = false. Phase 0: x[:, z|r] += h' U_zr, stage 1 (rh = r * h').
+  // Phase 1: x[:, h] += (r h') U_h, stage 2.
   ops::GRUV1StepForward a;
   a.B = B;
-  a.H = H;
+  a.H = u1 - u0;
+  a.ld = H;
   a.act = act_;
   a.rec_act = rec_act_;
-  a.x = x;
-  a.h_prev = c.Hs.data() + s * BH;
-  a.h_operand = c.h_operand(s);
-  a.rh = c.Aux.data() + s * BH;
-  a.h = c.Hs.data() + (s + 1) * BH;
+  a.x = x + u0;
+  a.h_prev = c.Hs.data() + s * BH + u0;
+  a.h_operand = hop + u0;
+  a.rh = c.Aux.data() + s * BH + u0;
+  a.h = c.Hs.data() + (s + 1) * BH + u0;
   a.mask = c.mask_at(s);
   if (c.rec_drop) {
-    a.rec_mask = c.rec_mask.data();
-    a.h_dropped = c.Hop.data() + (s + 1) * BH;
+    a.rec_mask = c.rec_mask.data() + u0;
+    a.h_dropped = c.Hop.data() + (s + 1) * BH + u0;
   }
-  ops::gru_v1_step_forward_stage1(a);
-  ops::gemm(false, false, B, H, H, 1.0f, a.rh, H, U + 2 * H, GH, 1.0f, x + 2 * H, GH);
+  if (phase == 0) {
+    for (int64_t g = 0; g < 2; ++g) ops::panel_product(B, hop, H, c.Wf[g], u0, u1, x + g * H + u0, GH, true);
+    ops::gru_v1_step_forward_stage1(a);
+    return;
+  }
+  ops::panel_product(B, c.Aux.data() + s * BH, H, c.Wf[2], u0, u1, x + 2 * H + u0, GH, true);
   ops::gru_v1_step_forward_stage2(a);
 }
 
-void GRU::step_backward(RecurrentCache& c, int64_t s, const float* dout, int64_t dout_ld) {
+void GRU::step_backward(RecurrentCache& c, int64_t s, int phase, int64_t u0, int64_t u1, const float* dout,
+                        int64_t dout_ld) {
   const int64_t B = c.B, H = c.H, BH = B * H, GH = 3 * H;
-  float* dx = c.dZ.data() + s * B * GH;
   if (options_.reset_after) {
+    if (s + 1 < c.T) add_recurrent_grad(c, c.dR.data() + (s + 1) * B * GH, GH, c.Wb[0], u0, u1);
+    if (s < 0) return;
     ops::GRUStepBackward a;
     a.B = B;
-    a.H = H;
+    a.H = u1 - u0;
+    a.ld = H;
     a.act = act_;
     a.rec_act = rec_act_;
-    a.x = c.Z.data() + s * B * GH;
-    a.inner_h = c.Aux.data() + s * BH;
-    a.h_prev = c.Hs.data() + s * BH;
+    a.x = c.Z.data() + s * B * GH + u0;
+    a.inner_h = c.Aux.data() + s * BH + u0;
+    a.h_prev = c.Hs.data() + s * BH + u0;
     a.mask = c.mask_at(s);
-    a.dout = dout;
+    a.dout = dout != nullptr ? dout + u0 : nullptr;
     a.dout_ld = dout_ld;
-    a.dh = c.dh.data();
-    a.dx = dx;
-    a.dinner = c.dR.data() + s * B * GH;
+    a.dh = c.dh.data() + u0;
+    a.dx = c.dZ.data() + s * B * GH + u0;
+    a.dinner = c.dR.data() + s * B * GH + u0;
     ops::gru_step_backward(a);
-    add_recurrent_grad(c, a.dinner, *recurrent_kernel_, 0, GH);
     return;
   }
-  const float* U = recurrent_kernel_->value.data();
+  // reset_after = false. Phase 0: dh' of step s+1's units (dh_operand, from
+  // its stage 2, plus dx_zr . U_zr^T) into dh through the dropout mask;
+  // stage 1. Phase 1: drh = dx_h . U_h^T, stage 2.
+  float* dho = c.Rec.data();  // (B, H): gradient of h' from the rh path
+  if (phase == 0 && s + 1 < c.T) {
+    const float* dx_next = c.dZ.data() + (s + 1) * B * GH;
+    ops::panel_product(B, dx_next, GH, c.Wb[0], u0, u1, dho + u0, H, true);
+    for (int64_t b = 0; b < B; ++b) {
+      float* dh = c.dh.data() + b * H;
+      const float* d = dho + b * H;
+      const float* m = c.rec_drop ? c.rec_mask.data() + b * H : nullptr;
+      for (int64_t j = u0; j < u1; ++j) dh[j] += m != nullptr ? d[j] * m[j] : d[j];
+    }
+  }
+  if (s < 0) return;
   ops::GRUV1StepBackward a;
   a.B = B;
-  a.H = H;
+  a.H = u1 - u0;
+  a.ld = H;
   a.act = act_;
   a.rec_act = rec_act_;
-  a.x = c.Z.data() + s * B * GH;
-  a.h_prev = c.Hs.data() + s * BH;
-  a.h_operand = c.h_operand(s);
+  a.x = c.Z.data() + s * B * GH + u0;
+  a.h_prev = c.Hs.data() + s * BH + u0;
+  a.h_operand = c.h_operand(s) + u0;
   a.mask = c.mask_at(s);
-  a.dout = dout;
+  a.dout = dout != nullptr ? dout + u0 : nullptr;
   a.dout_ld = dout_ld;
-  a.dh = c.dh.data();
-  a.dx = dx;
-  ops::gru_v1_step_backward_stage1(a);
-  // drh = dx_h . U_h^T
-  ops::gemm(false, true, B, H, H, 1.0f, dx + 2 * H, GH, U + 2 * H, GH, 0.0f, c.dtmp.data(), H);
-  a.drh = c.dtmp.data();
-  a.dh_operand = c.Rec.data();  // (B, H) scratch
-  ops::gru_v1_step_backward_stage2(a);
-  // dh' += dx_zr . U_zr^T, then into dh through the recurrent dropout mask.
-  ops::gemm(false, true, B, H, 2 * H, 1.0f, dx, GH, U, GH, 1.0f, a.dh_operand, H);
-  if (c.rec_drop) {
-    for (int64_t i = 0; i < BH; ++i) c.dh[i] += a.dh_operand[i] * c.rec_mask[i];
-  } else {
-    ops::axpy(BH, 1.0f, a.dh_operand, c.dh.data());
+  a.dh = c.dh.data() + u0;
+  a.dx = c.dZ.data() + s * B * GH + u0;
+  if (phase == 0) {
+    ops::gru_v1_step_backward_stage1(a);
+    return;
   }
+  float* drh = c.dtmp.data();
+  ops::panel_product(B, c.dZ.data() + s * B * GH + 2 * H, GH, c.Wb[1], u0, u1, drh + u0, H, false);
+  a.drh = drh + u0;
+  a.dh_operand = dho + u0;
+  ops::gru_v1_step_backward_stage2(a);
 }
 
 void GRU::weight_gradients(RecurrentCache& c) {

@@ -3,7 +3,7 @@
 
 #include "layers/recurrent_config.hpp"
 
-#include "seqnet/detail/ops/gemm.hpp"
+#include "seqnet/detail/ops/step_product.hpp"
 #include "seqnet/detail/ops/recurrent_kernels.hpp"
 
 namespace seqnet::layers {
@@ -48,48 +48,53 @@ SEQNET_REGISTER_LAYER(LSTM);
 
 void LSTM::prepare(RecurrentCache& c) const { ensure_shape(c.Aux, {c.T, c.B, c.H}); }
 
-void LSTM::step_forward(RecurrentCache& c, int64_t s) {
-  const int64_t B = c.B, H = c.H, BH = B * H;
-  float* z = c.Z.data() + s * B * 4 * H;  // (B, 4H)
-  // z += h' . U
-  ops::gemm(false, false, B, 4 * H, H, 1.0f, c.h_operand(s), H, recurrent_kernel_->value.data(), 4 * H, 1.0f, z, 4 * H);
+void LSTM::step_forward(RecurrentCache& c, int64_t s, int, int64_t u0, int64_t u1) {
+  const int64_t B = c.B, H = c.H, BH = B * H, GH = 4 * H;
+  float* z = c.Z.data() + s * B * GH;  // (B, 4H)
+  // z[:, gate g, u0:u1] += h' . U[:, gate g, u0:u1]
+  const float* hop = c.h_operand(s);
+  for (int64_t g = 0; g < 4; ++g) ops::panel_product(B, hop, H, c.Wf[g], u0, u1, z + g * H + u0, GH, true);
   ops::LSTMStepForward a;
   a.B = B;
-  a.H = H;
+  a.H = u1 - u0;
+  a.ld = H;
   a.act = act_;
   a.rec_act = rec_act_;
-  a.z = z;
-  a.h_prev = c.Hs.data() + s * BH;
-  a.c_prev = c.Cs.data() + s * BH;
-  a.h = c.Hs.data() + (s + 1) * BH;
-  a.c = c.Cs.data() + (s + 1) * BH;
-  a.tc = c.Aux.data() + s * BH;
+  a.z = z + u0;
+  a.h_prev = c.Hs.data() + s * BH + u0;
+  a.c_prev = c.Cs.data() + s * BH + u0;
+  a.h = c.Hs.data() + (s + 1) * BH + u0;
+  a.c = c.Cs.data() + (s + 1) * BH + u0;
+  a.tc = c.Aux.data() + s * BH + u0;
   a.mask = c.mask_at(s);
   if (c.rec_drop) {
-    a.rec_mask = c.rec_mask.data();
-    a.h_dropped = c.Hop.data() + (s + 1) * BH;
+    a.rec_mask = c.rec_mask.data() + u0;
+    a.h_dropped = c.Hop.data() + (s + 1) * BH + u0;
   }
   ops::lstm_step_forward(a);
 }
 
-void LSTM::step_backward(RecurrentCache& c, int64_t s, const float* dout, int64_t dout_ld) {
-  const int64_t B = c.B, H = c.H, BH = B * H;
+void LSTM::step_backward(RecurrentCache& c, int64_t s, int, int64_t u0, int64_t u1, const float* dout,
+                         int64_t dout_ld) {
+  const int64_t B = c.B, H = c.H, BH = B * H, GH = 4 * H;
+  if (s + 1 < c.T) add_recurrent_grad(c, c.dZ.data() + (s + 1) * B * GH, GH, c.Wb[0], u0, u1);
+  if (s < 0) return;
   ops::LSTMStepBackward a;
   a.B = B;
-  a.H = H;
+  a.H = u1 - u0;
+  a.ld = H;
   a.act = act_;
   a.rec_act = rec_act_;
-  a.z = c.Z.data() + s * B * 4 * H;
-  a.c_prev = c.Cs.data() + s * BH;
-  a.tc = c.Aux.data() + s * BH;
+  a.z = c.Z.data() + s * B * GH + u0;
+  a.c_prev = c.Cs.data() + s * BH + u0;
+  a.tc = c.Aux.data() + s * BH + u0;
   a.mask = c.mask_at(s);
-  a.dout = dout;
+  a.dout = dout != nullptr ? dout + u0 : nullptr;
   a.dout_ld = dout_ld;
-  a.dh = c.dh.data();
-  a.dc = c.dc.data();
-  a.dz = c.dZ.data() + s * B * 4 * H;
+  a.dh = c.dh.data() + u0;
+  a.dc = c.dc.data() + u0;
+  a.dz = c.dZ.data() + s * B * GH + u0;
   ops::lstm_step_backward(a);
-  add_recurrent_grad(c, a.dz, *recurrent_kernel_, 0, 4 * H);
 }
 
 }  // namespace seqnet::layers

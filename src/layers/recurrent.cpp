@@ -12,6 +12,7 @@
 
 #include "seqnet/detail/ops/elementwise.hpp"
 #include "seqnet/detail/ops/gemm.hpp"
+#include "seqnet/detail/ops/step_product.hpp"
 #include "seqnet/random.hpp"
 
 namespace seqnet::layers {
@@ -29,6 +30,10 @@ bool zero_output_at(const RecurrentCache& c, bool zero_output_for_mask, int64_t 
   seen_real = seen_real || real;
   return !seen_real || (zero_output_for_mask && !real);
 }
+
+// Forward products of at most this many rows read the recurrent kernel in
+// place (one register tile of rows: every panel is read once per step).
+constexpr int64_t kUnpackedRows = 6;
 
 Tensor dropout_mask(int64_t rows, int64_t cols, float rate) {
   Tensor m = Tensor::uninitialized({rows, cols});
@@ -225,7 +230,12 @@ std::vector<Tensor> Recurrent::forward_impl(const std::vector<Tensor>& in, const
     for (int64_t i = 0; i < B * H; ++i) c.Hop[i] = c.Hs[i] * c.rec_mask[i];
   }
 
-  for (int64_t s = 0; s < T; ++s) step_forward(c, s);
+  pack_weights(c, false);
+  const int phases = forward_phases();
+  ops::run_blocked_steps(T, phases, ops::panel_count(H), 2.0 * static_cast<double>(B * H * G * H),
+                         [&](int64_t s, int phase, int64_t b0, int64_t b1) {
+                           step_forward(c, s, phase, b0 * ops::kPanelWidth, std::min(H, b1 * ops::kPanelWidth));
+                         });
 
   // Outputs.
   std::vector<Tensor> out;
@@ -266,15 +276,39 @@ std::vector<Tensor> Recurrent::forward_impl(const std::vector<Tensor>& in, const
   return out;
 }
 
-void Recurrent::add_recurrent_grad(RecurrentCache& c, const float* dg, const Param& U, int64_t col0, int64_t ncols) {
-  const int64_t B = c.B, H = c.H, GH = c.G * c.H;
-  if (!c.rec_drop) {
-    // dh += dg[:, col0:col0+ncols] . U[:, col0:col0+ncols]^T
-    ops::gemm(false, true, B, H, ncols, 1.0f, dg + col0, GH, U.value.data() + col0, GH, 1.0f, c.dh.data(), H);
+void Recurrent::pack_weights(RecurrentCache& c, bool backward) const {
+  const int64_t H = c.H, G = c.G, GH = G * H;
+  const float* U = recurrent_kernel_->value.data();
+  if (backward) {
+    c.Wb.resize(1);
+    c.Wb[0].pack_transposed(U, GH, H, 0, GH);
     return;
   }
-  ops::gemm(false, true, B, H, ncols, 1.0f, dg + col0, GH, U.value.data() + col0, GH, 0.0f, c.dtmp.data(), H);
-  for (int64_t i = 0; i < B * H; ++i) c.dh[i] += c.dtmp[i] * c.rec_mask[i];
+  c.Wf.resize(static_cast<size_t>(G));
+  for (int64_t g = 0; g < G; ++g) {
+    // A product of a few rows reads each panel once: no need to pack.
+    if (c.B <= kUnpackedRows) {
+      c.Wf[g].view_columns(U, GH, H, g * H, H);
+    } else {
+      c.Wf[g].pack_columns(U, GH, H, g * H, H);
+    }
+  }
+}
+
+void Recurrent::add_recurrent_grad(RecurrentCache& c, const float* dg, int64_t ldg, const ops::PanelMatrix& W,
+                                   int64_t u0, int64_t u1) {
+  const int64_t B = c.B, H = c.H;
+  if (!c.rec_drop) {
+    ops::panel_product(B, dg, ldg, W, u0, u1, c.dh.data() + u0, H, true);
+    return;
+  }
+  ops::panel_product(B, dg, ldg, W, u0, u1, c.dtmp.data() + u0, H, false);
+  for (int64_t b = 0; b < B; ++b) {
+    float* dh = c.dh.data() + b * H;
+    const float* d = c.dtmp.data() + b * H;
+    const float* m = c.rec_mask.data() + b * H;
+    for (int64_t j = u0; j < u1; ++j) dh[j] += d[j] * m[j];
+  }
 }
 
 std::vector<Tensor> Recurrent::backward_impl(const std::vector<Tensor>& dout, Cache& cache) {
@@ -320,10 +354,14 @@ std::vector<Tensor> Recurrent::backward_impl(const std::vector<Tensor>& dout, Ca
     }
   }
 
-  for (int64_t s = T - 1; s >= 0; --s) {
-    const float* d = dseq.empty() ? nullptr : dseq.data() + s * H;
-    step_backward(c, s, d, T * H);
-  }
+  pack_weights(c, true);
+  ops::run_blocked_steps(T + 1, backward_phases(), ops::panel_count(H), 2.0 * static_cast<double>(B * H * G * H),
+                         [&](int64_t i, int phase, int64_t b0, int64_t b1) {
+                           const int64_t s = T - 1 - i;  // T-1 down to -1
+                           const float* d = dseq.empty() || s < 0 ? nullptr : dseq.data() + s * H;
+                           step_backward(c, s, phase, b0 * ops::kPanelWidth, std::min(H, b1 * ops::kPanelWidth), d,
+                                         T * H);
+                         });
 
   weight_gradients(c);
 

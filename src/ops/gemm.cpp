@@ -31,8 +31,9 @@ namespace {
 //   across threads costs more in synchronisation than it saves (and much
 //   more on a loaded machine).
 // - larger (whole-sequence input projections and weight gradients): cut
-//   into panels of kPanel rows or columns of C (along its larger side; the
-//   last panel narrower), each one single-threaded OpenBLAS call, the
+//   into an even number of panels of at most kPanel rows or columns of C
+//   (along its larger side; the last panel narrower), each one
+//   single-threaded OpenBLAS call, the
 //   threads taking panels in turn. The panels depend on the shape only,
 //   never on the thread count, so every element of C comes from the same
 //   call on the same operands however many threads run: results are
@@ -119,9 +120,14 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   // takes columns of op(B)).
   const bool by_rows = M >= N;
   const int64_t extent = by_rows ? M : N;
-  const int64_t panels = (extent + kPanel - 1) / kPanel;
+  // An even number of panels of at most kPanel (multiples of 16 wide), so
+  // that two threads get equal shares; the cut depends on the shape only.
+  int64_t panels = (extent + kPanel - 1) / kPanel;
+  panels += panels % 2;
+  const int64_t width = ((extent + panels - 1) / panels + 15) / 16 * 16;
+  panels = (extent + width - 1) / width;
   auto run_panel = [&](int64_t p) {
-    const int64_t lo = p * kPanel, w = std::min(kPanel, extent - lo);
+    const int64_t lo = p * width, w = std::min(width, extent - lo);
     if (by_rows) {
       const float* a = trans_a ? A + lo : A + lo * lda;
       cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(w), n, k, alpha, a, ilda, B, ildb, beta, C + lo * ldc, ildc);

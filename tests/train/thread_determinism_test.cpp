@@ -99,3 +99,44 @@ TEST(ThreadDeterminism, LstmAndGruTrainingGiveTheSameWeights) {
     expect_same_bits(train(make, x, y, 1, 3), train(make, x, y, 2, 3));
   }
 }
+
+TEST(ThreadDeterminism, EveryCellAndOptionOfTheTimeLoopGivesTheSameWeights) {
+  // The time loop itself runs on both threads (unit blocks of the step
+  // products, tests/ops/step_product_test.cpp): every cell, masks,
+  // go_backwards and recurrent dropout, with a width (H = 72) that leaves a
+  // narrow last block.
+  Tensor xm = uniform({48, 30, 20}, 5);
+  for (int64_t b = 0; b < 48; ++b)
+    for (int64_t t = 30 - b % 7; t < 30; ++t)
+      for (int64_t i = 0; i < 20; ++i) xm[(b * 30 + t) * 20 + i] = 0.0f;  // post-padding, mask 0
+  const Tensors x{xm};
+  const Tensor y = uniform({48, 1}, 6);
+  for (const char* cell : {"LSTM", "GRU", "GRU reset_after=false", "SimpleRNN"}) {
+    SCOPED_TRACE(cell);
+    const std::string c = cell;
+    auto make = [&c]() -> std::unique_ptr<Model> {
+      auto m = std::make_unique<Sequential>("m");
+      m->add(Input({30, 20}));
+      m->add(Masking(0.0f));
+      if (c == "LSTM") {
+        m->add(LSTM(72, {.recurrent_dropout = 0.2f, .return_sequences = true}));
+        m->add(LSTM(72, {.go_backwards = true}));
+      }
+      if (c == "GRU") {
+        m->add(GRU(72, {.recurrent_dropout = 0.2f, .return_sequences = true, .go_backwards = true}));
+        m->add(GRU(72));
+      }
+      if (c == "GRU reset_after=false") {
+        m->add(GRU(72, {.recurrent_dropout = 0.2f, .return_sequences = true, .reset_after = false}));
+        m->add(GRU(72, {.go_backwards = true, .reset_after = false}));
+      }
+      if (c == "SimpleRNN") {
+        m->add(SimpleRNN(72, {.recurrent_dropout = 0.2f, .return_sequences = true, .go_backwards = true}));
+        m->add(SimpleRNN(72, {.activation = "relu"}));
+      }
+      m->add(Dense(1));
+      return m;
+    };
+    expect_same_bits(train(make, x, y, 1, 3), train(make, x, y, 2, 3));
+  }
+}

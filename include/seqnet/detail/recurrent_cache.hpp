@@ -1,10 +1,12 @@
 #pragma once
 // The per-call buffers of a recurrent layer: what a cell's hooks
-// (Recurrent::prepare, step_forward, step_backward) read and write. Library
+// (Recurrent::prepare, pack_weights, step_forward, step_backward) read and write. Library
 // internals, for implementing cells; not part of <seqnet/seqnet.hpp>.
 
 #include <cstdint>
+#include <vector>
 
+#include "seqnet/detail/ops/step_product.hpp"
 #include "seqnet/layers/recurrent.hpp"
 #include "seqnet/tensor.hpp"
 
@@ -32,6 +34,8 @@ struct RecurrentCache : Cache {
   Tensor dh, dc;  // (B, H)
   Tensor dtmp;    // (B, H) scratch
   int num_state_inputs = 0;
+  // The recurrent kernel as the loop's products read it (Recurrent::pack_weights).
+  std::vector<ops::PanelMatrix> Wf, Wb;
 
   // The GEMM operand of step s: Hop[s] with recurrent dropout, else Hs[s].
   const float* h_operand(int64_t s) const {

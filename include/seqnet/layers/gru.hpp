@@ -73,8 +73,13 @@ class GRU : public Recurrent {
   Shape bias_shape() const override;
   const float* input_bias() const override;
   void prepare(RecurrentCache& c) const override;
-  void step_forward(RecurrentCache& c, int64_t s) override;
-  void step_backward(RecurrentCache& c, int64_t s, const float* dout, int64_t dout_ld) override;
+  // reset_after = false needs two products per step, the second on r * h'.
+  int forward_phases() const override { return options_.reset_after ? 1 : 2; }
+  int backward_phases() const override { return options_.reset_after ? 1 : 2; }
+  void step_forward(RecurrentCache& c, int64_t s, int phase, int64_t u0, int64_t u1) override;
+  void step_backward(RecurrentCache& c, int64_t s, int phase, int64_t u0, int64_t u1, const float* dout,
+                     int64_t dout_ld) override;
+  void pack_weights(RecurrentCache& c, bool backward) const override;
   void weight_gradients(RecurrentCache& c) override;
 
  private:

@@ -74,8 +74,9 @@ class LSTM : public Recurrent {
   void add_cell_config(nlohmann::json& config) const override;
   void build(const std::vector<Shape>& in) override;
   void prepare(RecurrentCache& c) const override;
-  void step_forward(RecurrentCache& c, int64_t s) override;
-  void step_backward(RecurrentCache& c, int64_t s, const float* dout, int64_t dout_ld) override;
+  void step_forward(RecurrentCache& c, int64_t s, int phase, int64_t u0, int64_t u1) override;
+  void step_backward(RecurrentCache& c, int64_t s, int phase, int64_t u0, int64_t u1, const float* dout,
+                     int64_t dout_ld) override;
 
  private:
   void set_unit_forget_bias();

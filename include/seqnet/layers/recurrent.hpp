@@ -25,9 +25,10 @@
 // global generator in training only.
 //
 // How it is fast: all input projections are one GEMM (T*B, I) x (I, G*H);
-// the loop then runs the recurrent GEMM (B, H) x (H, G*H) and one fused
-// kernel per step; backward forms weight and input gradients with GEMMs over
-// all steps. Buffers are time-major (T, B, .) and live in the call's cache,
+// the loop then runs only the recurrent product h . U on packed weights and
+// one fused gate kernel per step, both split over the threads by blocks of
+// units; backward forms weight and input gradients with GEMMs over all
+// steps. Buffers are time-major (T, B, .) and live in the call's cache,
 // reused across calls; nothing is allocated inside the time loop.
 
 #include <memory>
@@ -99,6 +100,11 @@ RecurrentConfig common_recurrent_config(int64_t units, const Options& o) {
 namespace layers {
 
 struct RecurrentCache;  // the per-call buffers (detail/recurrent_cache.hpp)
+}  // namespace layers
+namespace ops {
+struct PanelMatrix;  // detail/ops/step_product.hpp
+}  // namespace ops
+namespace layers {
 
 class Recurrent : public Layer {
  public:
@@ -162,17 +168,39 @@ class Recurrent : public Layer {
   virtual const float* input_bias() const { return bias_ != nullptr ? bias_->value.data() : nullptr; }
   // Extra per-call buffers the cell needs (allocated outside the loop).
   virtual void prepare(RecurrentCache& c) const = 0;
-  // One step forward at processing index s: recurrent GEMM(s) + kernel.
-  virtual void step_forward(RecurrentCache& c, int64_t s) = 0;
-  // One step backward at s: kernel + recurrent GEMM(s) producing dh for s-1.
-  virtual void step_backward(RecurrentCache& c, int64_t s, const float* dout, int64_t dout_ld) = 0;
+
+  // The time loop (seqnet/detail/ops/step_product.hpp). A step is cut into
+  // blocks of ops::kPanelWidth units that threads share; a cell's step is
+  // forward_phases() phases, each ending at a barrier across the threads,
+  // and phase `phase` of step s for units [u0, u1) is one call of
+  // step_forward. It reads the whole previous state and writes only its
+  // units' gates and states.
+  virtual int forward_phases() const { return 1; }
+  virtual void step_forward(RecurrentCache& c, int64_t s, int phase, int64_t u0, int64_t u1) = 0;
+  // Backward runs s = T-1 down to -1. Phase `phase` of step s for units
+  // [u0, u1) first receives its units' share of the next step's gradient
+  // through the recurrent weights (dh[:, u0:u1] += dgates(s+1) . U^T, when
+  // s + 1 < T), then, when s >= 0, writes the step's gate gradients for its
+  // units, leaving in dh what does not go through the recurrent weights.
+  // After s = -1, dh (and dc) hold the initial states' gradients. `dout` is
+  // the gradient of the sequence output at step s (rows dout_ld apart,
+  // pointing at unit 0) or null.
+  virtual int backward_phases() const { return 1; }
+  virtual void step_backward(RecurrentCache& c, int64_t s, int phase, int64_t u0, int64_t u1, const float* dout,
+                             int64_t dout_ld) = 0;
+  // Packs the recurrent kernel for the loop, once per call: forward, one
+  // PanelMatrix per gate in c.Wf (U's columns of that gate); backward, U^T
+  // in c.Wb[0]. A cell whose products differ overrides it.
+  virtual void pack_weights(RecurrentCache& c, bool backward) const;
   // Weight gradients after the reverse loop. Default: dkernel += X^T dZ,
   // drecurrent += Hop^T dZ, dbias += colsum(dZ).
   virtual void weight_gradients(RecurrentCache& c);
 
-  // dh += dgates . U^T for the GEMM operand h' (applies the recurrent
-  // dropout mask when active). `dg` is (B, G*H).
-  void add_recurrent_grad(RecurrentCache& c, const float* dg, const Param& U, int64_t col0, int64_t ncols);
+  // dh[:, u0:u1] += (dg . W)[:, u0:u1] for the GEMM operand h' (through
+  // the recurrent dropout mask when active). `dg` is (B, W.K), rows ldg
+  // apart; W is U^T packed (or part of it).
+  void add_recurrent_grad(RecurrentCache& c, const float* dg, int64_t ldg, const ops::PanelMatrix& W, int64_t u0,
+                          int64_t u1);
 
   RecurrentConfig config_;
   ops::Act act_ = ops::Act::Tanh;

@@ -17,6 +17,11 @@
 // leave in `dh` the part of the previous state's gradient that does not go
 // through the recurrent GEMM (the caller then adds dgates . U^T), and in `dc`
 // the previous cell state's gradient.
+//
+// Unit blocks: with `ld` set, a kernel works on H units out of a layer of
+// ld units: every (B, H) block has row stride ld, every (B, G*H) block row
+// stride G*ld with its gates ld apart (and the GRU recurrent bias too), and
+// the pointers point at the block's first unit. ld = 0 means ld = H.
 
 #include <cstdint>
 
@@ -29,6 +34,7 @@ namespace seqnet::ops {
 //   c = f * c_prev + i * g;   h = o * act(c)
 struct LSTMStepForward {
   int64_t B = 0, H = 0;
+  int64_t ld = 0;  // see "Unit blocks" above
   Act act = Act::Tanh, rec_act = Act::Sigmoid;
   float* z = nullptr;             // (B, 4H) in: pre-activations; out: activated gates
   const float* h_prev = nullptr;  // (B, H)
@@ -44,6 +50,7 @@ void lstm_step_forward(const LSTMStepForward& a);
 
 struct LSTMStepBackward {
   int64_t B = 0, H = 0;
+  int64_t ld = 0;  // see "Unit blocks" above
   Act act = Act::Tanh, rec_act = Act::Sigmoid;
   const float* z = nullptr;       // (B, 4H) activated gates
   const float* c_prev = nullptr;  // (B, H)
@@ -63,6 +70,7 @@ void lstm_step_backward(const LSTMStepBackward& a);
 //   h = z * h_prev + (1 - z) * hh
 struct GRUStepForward {
   int64_t B = 0, H = 0;
+  int64_t ld = 0;  // see "Unit blocks" above
   Act act = Act::Tanh, rec_act = Act::Sigmoid;
   float* x = nullptr;             // (B, 3H) in: input projections; out: activated z, r, hh
   const float* inner = nullptr;   // (B, 3H) h_prev' . U (without bias)
@@ -78,6 +86,7 @@ void gru_step_forward(const GRUStepForward& a);
 
 struct GRUStepBackward {
   int64_t B = 0, H = 0;
+  int64_t ld = 0;  // see "Unit blocks" above
   Act act = Act::Tanh, rec_act = Act::Sigmoid;
   const float* x = nullptr;        // (B, 3H) activated z, r, hh
   const float* inner_h = nullptr;  // (B, H)
@@ -99,6 +108,7 @@ void gru_step_backward(const GRUStepBackward& a);
 // (added into x[:, 2H:]): activates hh and writes h.
 struct GRUV1StepForward {
   int64_t B = 0, H = 0;
+  int64_t ld = 0;  // see "Unit blocks" above
   Act act = Act::Tanh, rec_act = Act::Sigmoid;
   float* x = nullptr;              // (B, 3H)
   const float* h_prev = nullptr;   // (B, H) state
@@ -114,6 +124,7 @@ void gru_v1_step_forward_stage2(const GRUV1StepForward& a);
 
 struct GRUV1StepBackward {
   int64_t B = 0, H = 0;
+  int64_t ld = 0;  // see "Unit blocks" above
   Act act = Act::Tanh, rec_act = Act::Sigmoid;
   const float* x = nullptr;          // (B, 3H) activated z, r, hh
   const float* h_prev = nullptr;     // (B, H)
@@ -134,6 +145,7 @@ void gru_v1_step_backward_stage2(const GRUV1StepBackward& a);
 // SimpleRNN: h = act(z), z = x W + b + h' U.
 struct RNNStepForward {
   int64_t B = 0, H = 0;
+  int64_t ld = 0;  // see "Unit blocks" above
   Act act = Act::Tanh;
   const float* z = nullptr;       // (B, H) pre-activations
   const float* h_prev = nullptr;  // (B, H)
@@ -146,6 +158,7 @@ void rnn_step_forward(const RNNStepForward& a);
 
 struct RNNStepBackward {
   int64_t B = 0, H = 0;
+  int64_t ld = 0;  // see "Unit blocks" above
   Act act = Act::Tanh;
   const float* h = nullptr;  // (B, H) this step's output
   const float* mask = nullptr;

@@ -1,0 +1,74 @@
+#pragma once
+// The products inside a recurrent layer's time loop, and the threads that
+// share them (library internals, for implementing cells).
+//
+// A step's recurrent product C (+)= A . W has a small A (the B rows of h, or
+// of the gate gradients) and a weight W that is the same for every step.
+// W is cut into panels of kPanelWidth columns; each panel is stored K-major
+// and contiguous (packed once per sequence), so that the micro-kernel streams
+// it from cache while it holds a tile of C in registers. A layer works on
+// blocks of kPanelWidth units: a block owns one panel of every gate, so the
+// fused gate kernel of the block runs right after its products, on the same
+// thread, and the threads of a step share nothing but A.
+//
+// Every element of C is a sum over k in increasing order, started from zero
+// and then added to C (or stored): the same operations whichever thread,
+// tile size or packing computes it. So results do not depend on the number
+// of threads (or on whether W was packed); only on the CPU's instruction set
+// (AVX2 with FMA, or portable code).
+
+#include <cstdint>
+#include <functional>
+
+#include "seqnet/tensor.hpp"
+
+namespace seqnet::ops {
+
+inline constexpr int64_t kPanelWidth = 16;
+
+inline int64_t panel_count(int64_t width) { return (width + kPanelWidth - 1) / kPanelWidth; }
+
+// A (K, N) weight as panels of kPanelWidth columns. Either packed (each
+// panel K x kPanelWidth contiguous, the last one zero-padded) or a view of
+// the row-major matrix itself (worth it when A has few rows and every panel
+// is used once).
+struct PanelMatrix {
+  int64_t K = 0, N = 0;
+  bool packed = false;
+  const float* base = nullptr;  // unpacked: the matrix, row stride ld
+  int64_t ld = 0;
+  Tensor storage;  // packed panels
+
+  // Columns [col0, col0 + width) of the row-major (K, ld) matrix `src`,
+  // packed. Reuses the storage when the size matches.
+  void pack_columns(const float* src, int64_t ld_src, int64_t k_rows, int64_t col0, int64_t width);
+  // The transpose of rows [0, width) and columns [col0, col0 + k) of the
+  // row-major matrix `src` (row stride ld_src), packed: panel p holds
+  // src[(16p + j) * ld_src + col0 + k] at (k, j).
+  void pack_transposed(const float* src, int64_t ld_src, int64_t width, int64_t col0, int64_t k);
+  // An unpacked view of columns [col0, col0 + width) of (K, ld_src) `src`.
+  void view_columns(const float* src, int64_t ld_src, int64_t k_rows, int64_t col0, int64_t width);
+};
+
+// C[:, c0:c1] = A . W[:, c0:c1] (accumulate: +=) for the M rows of A
+// (row stride lda, W.K columns) and the columns c0 <= c1 of W, c0 a multiple
+// of kPanelWidth. C's column 0 is W's column c0.
+void panel_product(int64_t M, const float* A, int64_t lda, const PanelMatrix& W, int64_t c0, int64_t c1, float* C,
+                   int64_t ldc, bool accumulate);
+
+// Whether panel_product runs the AVX2/FMA kernel on this CPU (else portable code).
+bool panel_product_vectorized();
+
+// Runs a time loop of `steps` steps, each of `phases` phases, over `blocks`
+// unit blocks: body(s, phase, b0, b1) must process blocks [b0, b1) of that
+// phase of step index s (steps run s = 0, 1, ..., steps - 1; the caller maps
+// them to time). Every thread finishes a phase before any starts the next
+// (one barrier per phase). Each thread owns the same blocks for the whole
+// loop. Runs on the threads of ops::num_threads() (one persistent helper
+// thread per extra core, spinning only inside the loop) when a step has
+// enough work (`step_flops`), else on the calling thread. The body must not
+// throw.
+void run_blocked_steps(int64_t steps, int phases, int64_t blocks, double step_flops,
+                       const std::function<void(int64_t s, int phase, int64_t b0, int64_t b1)>& body);
+
+}  // namespace seqnet::ops
