@@ -154,6 +154,55 @@ __attribute__((target("avx2,fma"))) void tile_avx2(int64_t K, const float* A, in
   }
 }
 
+bool cpu_has_avx2_fma();
+
+// A few rows (M < kRows) against NP full panels at once: more independent
+// sums in flight (a single row's two accumulators would wait on the FMA
+// latency). Every element is still one sum over k in order.
+template <int MR, int NP>
+__attribute__((target("avx2,fma"))) void wide_avx2(int64_t K, const float* A, int64_t lda, const float* P,
+                                                    int64_t ldp, int64_t pstride, float* C, int64_t ldc,
+                                                    bool accumulate) {
+  __m256 acc[MR][2 * NP];
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 12
+    for (int q = 0; q < 2 * NP; ++q) acc[r][q] = _mm256_setzero_ps();
+  for (int64_t k = 0; k < K; ++k) {
+    // MR broadcasts, then one panel half at a time: MR + 2 NP MR + 1
+    // registers, at most 16.
+    __m256 a[MR];
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; ++r) a[r] = _mm256_broadcast_ss(A + r * lda + k);
+#pragma GCC unroll 12
+    for (int q = 0; q < 2 * NP; ++q) {
+      const __m256 b = _mm256_loadu_ps(P + (q / 2) * pstride + k * ldp + (q % 2) * 8);
+#pragma GCC unroll 12
+      for (int r = 0; r < MR; ++r) acc[r][q] = _mm256_fmadd_ps(a[r], b, acc[r][q]);
+    }
+  }
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 12
+    for (int q = 0; q < 2 * NP; ++q) {
+      float* c = C + r * ldc + q * 8;
+      _mm256_storeu_ps(c, accumulate ? _mm256_add_ps(_mm256_loadu_ps(c), acc[r][q]) : acc[r][q]);
+    }
+}
+
+using WideFn = void (*)(int64_t, const float*, int64_t, const float*, int64_t, int64_t, float*, int64_t, bool);
+
+// The kernel and its panel count for M < kRows rows (null: none).
+WideFn wide_for(int64_t rows, int& panels) {
+  if (!cpu_has_avx2_fma()) return nullptr;
+  switch (rows) {
+    case 1: panels = 6; return &wide_avx2<1, 6>;
+    case 2: panels = 3; return &wide_avx2<2, 3>;
+    case 3: panels = 2; return &wide_avx2<3, 2>;
+    default: return nullptr;
+  }
+}
+
 bool cpu_has_avx2_fma() {
   static const bool yes = [] {
     __builtin_cpu_init();
@@ -204,7 +253,18 @@ void panel_product(int64_t M, const float* A, int64_t lda, const PanelMatrix& W,
       for (int64_t r = 0; r < M; ++r) std::fill(C + r * ldc, C + r * ldc + (c1 - c0), 0.0f);
     return;
   }
-  for (int64_t col = c0; col < c1; col += kPanelWidth) {
+  int64_t col = c0;
+#ifdef SEQNET_X86
+  int group = 0;
+  if (const WideFn wide = M < kRows ? wide_for(M, group) : nullptr) {
+    const int64_t pstride = W.packed ? K * kPanelWidth : kPanelWidth;
+    for (; col + group * kPanelWidth <= c1; col += group * kPanelWidth) {
+      const float* P = W.packed ? W.storage.data() + (col / kPanelWidth) * K * kPanelWidth : W.base + col;
+      wide(K, A, lda, P, W.packed ? kPanelWidth : W.ld, pstride, C + (col - c0), ldc, accumulate);
+    }
+  }
+#endif
+  for (; col < c1; col += kPanelWidth) {
     const int width = static_cast<int>(std::min(kPanelWidth, c1 - col));
     const float* P;
     int64_t ldp;
