@@ -23,10 +23,12 @@ namespace seqnet::ops {
 namespace {
 
 // Dispatch (measured on the benchmark shapes, see bench/):
-// - at most kEigenRows rows: the time loop's kernel (ops/step_product.hpp)
-//   when B is not transposed and alpha and beta are 1 or 0, else Eigen.
-//   OpenBLAS packs all of B on every call, which dominates products of a
-//   single row (single-step inference, batch 1 training).
+// - at most kEigenRows rows (B not transposed), or at most kSmallWork
+//   multiply-adds: the time loop's kernel (ops/step_product.hpp) when alpha
+//   and beta are 1 or 0, else Eigen (few rows) or OpenBLAS. OpenBLAS packs
+//   all of B on every call, which dominates products of a single row
+//   (single-step inference, batch 1 training), and its fixed costs dominate
+//   small products (the seeds' models).
 // - up to kSingleThreadWork multiply-adds: OpenBLAS on one thread.
 // - larger (whole-sequence input projections and weight gradients): cut
 //   into an even number of panels of at most kPanel rows or columns of C
@@ -39,6 +41,7 @@ namespace {
 //   changes the rounding with the thread count, and so does its blocking
 //   for different sizes, which is why the cut is fixed.)
 constexpr int64_t kEigenRows = 4;
+constexpr int64_t kSmallWork = int64_t{1} << 19;
 constexpr int64_t kSingleThreadWork = int64_t{1} << 26;
 constexpr int64_t kPanel = 512;
 
@@ -103,12 +106,18 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
     }
     return;
   }
-  if (M <= kEigenRows && !trans_a && !trans_b && alpha == 1.0f && (beta == 0.0f || beta == 1.0f)) {
-    // A few rows against a row-major B: the step products' kernel reads B in
-    // place (single-step inference: 4x faster than Eigen's gemv).
+  const bool unit_scales = alpha == 1.0f && (beta == 0.0f || beta == 1.0f);
+  if (unit_scales && ((M <= kEigenRows && !trans_b) || M * N * K <= kSmallWork)) {
+    // The step products' kernel: on B in place, or on B^T packed. A^T is
+    // read with swapped strides.
+    static thread_local PanelMatrix packed;
     PanelMatrix view;
-    view.view_columns(B, ldb, K, 0, N);
-    panel_product(M, A, lda, view, 0, N, C, ldc, beta == 1.0f);
+    if (trans_b) {
+      packed.pack_transposed(B, ldb, N, 0, K);
+    } else {
+      view.view_columns(B, ldb, K, 0, N);
+    }
+    panel_product(M, A, trans_a ? 1 : lda, trans_b ? packed : view, 0, N, C, ldc, beta == 1.0f, trans_a ? lda : 1);
     return;
   }
   if (M <= kEigenRows) {

@@ -83,13 +83,13 @@ constexpr int kRows = 6;
 // from zero, then added to C); the compiler may or may not fuse the
 // multiply-adds, so its bits can differ from the AVX2 kernel's.
 template <int MR>
-void tile_portable(int64_t K, const float* A, int64_t lda, const float* P, int64_t ldp, int width, float* C,
+void tile_portable(int64_t K, const float* A, int64_t lda, int64_t aks, const float* P, int64_t ldp, int width, float* C,
                    int64_t ldc, bool accumulate) {
   float acc[MR][kPanelWidth] = {};
   for (int64_t k = 0; k < K; ++k) {
     const float* p = P + k * ldp;
     for (int r = 0; r < MR; ++r) {
-      const float a = A[r * lda + k];
+      const float a = A[r * lda + k * aks];
       for (int j = 0; j < width; ++j) acc[r][j] += a * p[j];
     }
   }
@@ -103,7 +103,7 @@ void tile_portable(int64_t K, const float* A, int64_t lda, const float* P, int64
 // AVX2 + FMA: 2 x MR accumulators of 8 floats. With MaskedLoad the panel
 // is a view whose last columns lie outside it (an unpacked tail).
 template <int MR, bool MaskedLoad>
-__attribute__((target("avx2,fma"))) void tile_avx2(int64_t K, const float* A, int64_t lda, const float* P,
+__attribute__((target("avx2,fma"))) void tile_avx2(int64_t K, const float* A, int64_t lda, int64_t aks, const float* P,
                                                     int64_t ldp, int width, float* C, int64_t ldc, bool accumulate) {
   __m256 c0[MR], c1[MR];
 #pragma GCC unroll 6
@@ -126,7 +126,7 @@ __attribute__((target("avx2,fma"))) void tile_avx2(int64_t K, const float* A, in
     const __m256 b1 = MaskedLoad ? _mm256_maskload_ps(p + 8, m1) : _mm256_loadu_ps(p + 8);
 #pragma GCC unroll 6
     for (int r = 0; r < MR; ++r) {
-      const __m256 a = _mm256_broadcast_ss(A + r * lda + k);
+      const __m256 a = _mm256_broadcast_ss(A + r * lda + k * aks);
       c0[r] = _mm256_fmadd_ps(a, b0, c0[r]);
       c1[r] = _mm256_fmadd_ps(a, b1, c1[r]);
     }
@@ -160,7 +160,7 @@ bool cpu_has_avx2_fma();
 // sums in flight (a single row's two accumulators would wait on the FMA
 // latency). Every element is still one sum over k in order.
 template <int MR, int NP>
-__attribute__((target("avx2,fma"))) void wide_avx2(int64_t K, const float* A, int64_t lda, const float* P,
+__attribute__((target("avx2,fma"))) void wide_avx2(int64_t K, const float* A, int64_t lda, int64_t aks, const float* P,
                                                     int64_t ldp, int64_t pstride, float* C, int64_t ldc,
                                                     bool accumulate) {
   __m256 acc[MR][2 * NP];
@@ -173,7 +173,7 @@ __attribute__((target("avx2,fma"))) void wide_avx2(int64_t K, const float* A, in
     // registers, at most 16.
     __m256 a[MR];
 #pragma GCC unroll 12
-    for (int r = 0; r < MR; ++r) a[r] = _mm256_broadcast_ss(A + r * lda + k);
+    for (int r = 0; r < MR; ++r) a[r] = _mm256_broadcast_ss(A + r * lda + k * aks);
 #pragma GCC unroll 12
     for (int q = 0; q < 2 * NP; ++q) {
       const __m256 b = _mm256_loadu_ps(P + (q / 2) * pstride + k * ldp + (q % 2) * 8);
@@ -190,7 +190,7 @@ __attribute__((target("avx2,fma"))) void wide_avx2(int64_t K, const float* A, in
     }
 }
 
-using WideFn = void (*)(int64_t, const float*, int64_t, const float*, int64_t, int64_t, float*, int64_t, bool);
+using WideFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t, float*, int64_t, bool);
 
 // The kernel and its panel count for M < kRows rows (null: none).
 WideFn wide_for(int64_t rows, int& panels) {
@@ -212,7 +212,7 @@ bool cpu_has_avx2_fma() {
 }
 #endif
 
-using TileFn = void (*)(int64_t, const float*, int64_t, const float*, int64_t, int, float*, int64_t, bool);
+using TileFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, int, float*, int64_t, bool);
 
 template <int MR>
 TileFn pick_tile(bool masked_load) {
@@ -245,7 +245,8 @@ bool panel_product_vectorized() {
 }
 
 void panel_product(int64_t M, const float* A, int64_t lda, const PanelMatrix& W, int64_t c0, int64_t c1, float* C,
-                   int64_t ldc, bool accumulate) {
+                   int64_t ldc, bool accumulate, int64_t a_k_stride) {
+  const int64_t aks = a_k_stride;
   if (M <= 0 || c1 <= c0) return;
   const int64_t K = W.K;
   if (K == 0) {
@@ -260,7 +261,7 @@ void panel_product(int64_t M, const float* A, int64_t lda, const PanelMatrix& W,
     const int64_t pstride = W.packed ? K * kPanelWidth : kPanelWidth;
     for (; col + group * kPanelWidth <= c1; col += group * kPanelWidth) {
       const float* P = W.packed ? W.storage.data() + (col / kPanelWidth) * K * kPanelWidth : W.base + col;
-      wide(K, A, lda, P, W.packed ? kPanelWidth : W.ld, pstride, C + (col - c0), ldc, accumulate);
+      wide(K, A, lda, aks, P, W.packed ? kPanelWidth : W.ld, pstride, C + (col - c0), ldc, accumulate);
     }
   }
 #endif
@@ -280,9 +281,9 @@ void panel_product(int64_t M, const float* A, int64_t lda, const PanelMatrix& W,
     float* Cc = C + (col - c0);
     int64_t r = 0;
     const TileFn full = tile_for(kRows, masked_load);
-    for (; r + kRows <= M; r += kRows) full(K, A + r * lda, lda, P, ldp, width, Cc + r * ldc, ldc, accumulate);
+    for (; r + kRows <= M; r += kRows) full(K, A + r * lda, lda, aks, P, ldp, width, Cc + r * ldc, ldc, accumulate);
     if (r < M) {
-      tile_for(static_cast<int>(M - r), masked_load)(K, A + r * lda, lda, P, ldp, width, Cc + r * ldc, ldc,
+      tile_for(static_cast<int>(M - r), masked_load)(K, A + r * lda, lda, aks, P, ldp, width, Cc + r * ldc, ldc,
                                                       accumulate);
     }
   }

@@ -51,10 +51,10 @@ struct PanelMatrix {
 };
 
 // C[:, c0:c1] = A . W[:, c0:c1] (accumulate: +=) for the M rows of A
-// (row stride lda, W.K columns) and the columns c0 <= c1 of W, c0 a multiple
-// of kPanelWidth. C's column 0 is W's column c0.
+// (W.K columns; A[r][k] at A[r * lda + k * a_k_stride]) and the columns
+// c0 <= c1 of W, c0 a multiple of kPanelWidth. C's column 0 is W's column c0.
 void panel_product(int64_t M, const float* A, int64_t lda, const PanelMatrix& W, int64_t c0, int64_t c1, float* C,
-                   int64_t ldc, bool accumulate);
+                   int64_t ldc, bool accumulate, int64_t a_k_stride = 1);
 
 // Whether panel_product runs the AVX2/FMA kernel on this CPU (else portable code).
 bool panel_product_vectorized();
