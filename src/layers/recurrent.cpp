@@ -31,10 +31,6 @@ bool zero_output_at(const RecurrentCache& c, bool zero_output_for_mask, int64_t 
   return !seen_real || (zero_output_for_mask && !real);
 }
 
-// Forward products of at most this many rows read the recurrent kernel in
-// place (one register tile of rows: every panel is read once per step).
-constexpr int64_t kUnpackedRows = 6;
-
 Tensor dropout_mask(int64_t rows, int64_t cols, float rate) {
   Tensor m = Tensor::uninitialized({rows, cols});
   Generator& g = global_generator();
@@ -286,8 +282,8 @@ void Recurrent::pack_weights(RecurrentCache& c, bool backward) const {
   }
   c.Wf.resize(static_cast<size_t>(G));
   for (int64_t g = 0; g < G; ++g) {
-    // A product of a few rows reads each panel once: no need to pack.
-    if (c.B <= kUnpackedRows) {
+    // Rows that fit one register tile read each panel once: no need to pack.
+    if (c.B <= ops::kTileRows) {
       c.Wf[g].view_columns(U, GH, H, g * H, H);
     } else {
       c.Wf[g].pack_columns(U, GH, H, g * H, H);

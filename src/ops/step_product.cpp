@@ -22,15 +22,19 @@ namespace seqnet::ops {
 
 // ---------------------------------------------------------------- packing
 
-void PanelMatrix::pack_columns(const float* src, int64_t ld_src, int64_t k_rows, int64_t col0, int64_t width) {
+float* PanelMatrix::packed_storage(int64_t k_rows, int64_t width) {
   K = k_rows;
   N = width;
   packed = true;
   base = nullptr;
   ld = 0;
+  ensure_shape(storage, {panel_count(width), K, kPanelWidth});
+  return storage.data();
+}
+
+void PanelMatrix::pack_columns(const float* src, int64_t ld_src, int64_t k_rows, int64_t col0, int64_t width) {
+  float* dst = packed_storage(k_rows, width);
   const int64_t panels = panel_count(width);
-  ensure_shape(storage, {panels, K, kPanelWidth});
-  float* dst = storage.data();
   for (int64_t p = 0; p < panels; ++p) {
     const int64_t c = col0 + p * kPanelWidth, w = std::min(kPanelWidth, width - p * kPanelWidth);
     for (int64_t k = 0; k < K; ++k) {
@@ -42,14 +46,8 @@ void PanelMatrix::pack_columns(const float* src, int64_t ld_src, int64_t k_rows,
 }
 
 void PanelMatrix::pack_transposed(const float* src, int64_t ld_src, int64_t width, int64_t col0, int64_t k) {
-  K = k;
-  N = width;
-  packed = true;
-  base = nullptr;
-  ld = 0;
+  float* dst = packed_storage(k, width);
   const int64_t panels = panel_count(width);
-  ensure_shape(storage, {panels, K, kPanelWidth});
-  float* dst = storage.data();
   for (int64_t p = 0; p < panels; ++p) {
     const int64_t w = std::min(kPanelWidth, width - p * kPanelWidth);
     float* d = dst + p * K * kPanelWidth;
@@ -76,8 +74,7 @@ void PanelMatrix::view_columns(const float* src, int64_t ld_src, int64_t k_rows,
 
 namespace {
 
-// The tile of C a kernel holds in registers: kRows rows x kPanelWidth.
-constexpr int kRows = 6;
+constexpr int kRows = static_cast<int>(kTileRows);
 
 // Portable kernel: the same order of operations per element (a sum over k
 // from zero, then added to C); the compiler may or may not fuse the

@@ -14,15 +14,28 @@
 #include <cstring>
 #include <vector>
 
+#include "support/gradcheck.hpp"
+
 using namespace seqnet;
 
 namespace {
 
-Tensor uniform(const Shape& shape, uint64_t seed) {
-  Generator g(seed);
-  Tensor t(shape);
-  for (float& v : t) v = g.uniform(-1.0f, 1.0f);
-  return t;
+Tensor uniform(const Shape& shape, uint64_t seed) { return seqnet::testing::random_tensor(shape, seed); }
+
+// The product sum_k a(i, k) w(k, j) in double, and sum_k |a w| (the scale of
+// its rounding), for M x N outputs.
+template <class AFn, class WFn>
+void reference(int64_t M, int64_t N, int64_t K, AFn a, WFn w, std::vector<double>& prod,
+               std::vector<double>& scale) {
+  prod.assign(M * N, 0.0);
+  scale.assign(M * N, 0.0);
+  for (int64_t i = 0; i < M; ++i)
+    for (int64_t j = 0; j < N; ++j)
+      for (int64_t k = 0; k < K; ++k) {
+        const double t = double(a(i, k)) * w(k, j);
+        prod[i * N + j] += t;
+        scale[i * N + j] += std::fabs(t);
+      }
 }
 
 // |got - want| within a bound scaled by the sum of |terms| (float rounding of
@@ -45,18 +58,10 @@ TEST(StepProduct, MatchesReferenceForEveryTileHeightAndWidth) {
         SCOPED_TRACE(::testing::Message() << "M=" << M << " N=" << N << " K=" << K);
         const int64_t ldw = N + 5, lda = K + 3, ldc = N + 2, col0 = 3;
         const Tensor W = uniform({K, ldw}, 1), A = uniform({M, lda}, 2), C0 = uniform({M, ldc}, 3);
-        std::vector<double> prod(M * N), scale(M * N);
-        for (int64_t i = 0; i < M; ++i)
-          for (int64_t j = 0; j < N; ++j) {
-            double s = 0, a = 0;
-            for (int64_t k = 0; k < K; ++k) {
-              const double t = double(A[i * lda + k]) * W[k * ldw + col0 + j];
-              s += t;
-              a += std::fabs(t);
-            }
-            prod[i * N + j] = s;
-            scale[i * N + j] = a;
-          }
+        std::vector<double> prod, scale;
+        reference(
+            M, N, K, [&](int64_t i, int64_t k) { return A[i * lda + k]; },
+            [&](int64_t k, int64_t j) { return W[k * ldw + col0 + j]; }, prod, scale);
         ops::PanelMatrix packed, view;
         packed.pack_columns(W.data(), ldw, K, col0, N);
         view.view_columns(W.data(), ldw, K, col0, N);
@@ -114,18 +119,10 @@ TEST(StepProduct, TransposedPackingIsTheTranspose) {
   ASSERT_EQ(P.K, k);
   Tensor C({M, width});
   ops::panel_product(M, A.data(), k, P, 0, width, C.data(), width, false);
-  std::vector<double> want(M * width), scale(M * width);
-  for (int64_t i = 0; i < M; ++i)
-    for (int64_t j = 0; j < width; ++j) {
-      double s = 0, a = 0;
-      for (int64_t kk = 0; kk < k; ++kk) {
-        const double t = double(A[i * k + kk]) * U[j * ldu + col0 + kk];
-        s += t;
-        a += std::fabs(t);
-      }
-      want[i * width + j] = s;
-      scale[i * width + j] = a;
-    }
+  std::vector<double> want, scale;
+  reference(
+      M, width, k, [&](int64_t i, int64_t kk) { return A[i * k + kk]; },
+      [&](int64_t kk, int64_t j) { return U[j * ldu + col0 + kk]; }, want, scale);
   expect_close(C.data(), width, want, scale, M, width, k);
 }
 

@@ -25,6 +25,8 @@
 namespace seqnet::ops {
 
 inline constexpr int64_t kPanelWidth = 16;
+// The rows of C a kernel holds in registers (with kPanelWidth columns).
+inline constexpr int64_t kTileRows = 6;
 
 inline int64_t panel_count(int64_t width) { return (width + kPanelWidth - 1) / kPanelWidth; }
 
@@ -48,6 +50,10 @@ struct PanelMatrix {
   void pack_transposed(const float* src, int64_t ld_src, int64_t width, int64_t col0, int64_t k);
   // An unpacked view of columns [col0, col0 + width) of (K, ld_src) `src`.
   void view_columns(const float* src, int64_t ld_src, int64_t k_rows, int64_t col0, int64_t width);
+
+ private:
+  // Sets the fields for packed (k_rows, width) and returns the panels' storage.
+  float* packed_storage(int64_t k_rows, int64_t width);
 };
 
 // C[:, c0:c1] = A . W[:, c0:c1] (accumulate: +=) for the M rows of A
