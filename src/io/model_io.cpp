@@ -5,8 +5,10 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "seqnet/error.hpp"
@@ -166,6 +168,56 @@ void check_all_used(const io::SafetensorsFile& f, const std::set<std::string>& u
   if (extra.size() > 5) list += fmt::format(" and {} more", extra.size() - 5);
   throw IOError(fmt::format("{}: {} tensor(s) match no weight, state or optimizer slot of the model: {}", f.source(),
                             extra.size(), list));
+}
+
+// The kept states of the model's stateful layers that the file holds
+// (absent for layers that had not run yet), recorded as used.
+std::vector<std::pair<NamedStateful, std::vector<Tensor>>> saved_states(const Model& model,
+                                                                         const io::SafetensorsFile& f,
+                                                                         std::set<std::string>& used) {
+  std::vector<std::pair<NamedStateful, std::vector<Tensor>>> out;
+  for (const auto& s : stateful_layers(model)) {
+    std::vector<Tensor> states;
+    for (int k = 0; k < s.layer->num_states(); ++k) {
+      const std::string name = fmt::format("states/{}/{}", s.name, k);
+      const io::TensorInfo* t = f.find(name);
+      if (t == nullptr) break;
+      used.insert(name);
+      states.push_back(f.to_tensor(*t));
+    }
+    if (!states.empty()) out.emplace_back(s, std::move(states));
+  }
+  return out;
+}
+
+void apply_states(std::vector<std::pair<NamedStateful, std::vector<Tensor>>>& states, const std::string& source) {
+  for (auto& [s, st] : states) {
+    try {
+      s.layer->reset_states(st);
+    } catch (const Error& e) {
+      throw IOError(fmt::format("{}: states of '{}': {}", source, s.name, e.what()));
+    }
+  }
+}
+
+// The optimizer's iteration count in a training_state.
+int64_t saved_iterations(const json& state, const std::string& source) {
+  const uint64_t n = parse_u64(state["optimizer_iterations"], source + ": optimizer_iterations");
+  if (n > static_cast<uint64_t>(INT64_MAX)) throw IOError(fmt::format("{}: optimizer_iterations too large", source));
+  return static_cast<int64_t>(n);
+}
+
+// Matches every optimizer slot of the model with the file's tensor (creating
+// the slots of a fresh optimizer), to be copied by the caller.
+void match_slots(Model& model, const io::SafetensorsFile& f, std::set<std::string>& used,
+                 std::vector<std::pair<const io::TensorInfo*, Tensor*>>& copies) {
+  Optimizer& opt = model.optimizer();
+  for (const auto& np : io::named_params(model)) {
+    opt.visit_state({np.param}, [&](const Param&, const std::string& slot, Tensor& t) {
+      const std::string name = fmt::format("optimizer/{}/{}", np.name, slot);
+      copies.emplace_back(&expect_tensor(f, name, t.shape(), "optimizer slot", used), &t);
+    });
+  }
 }
 
 }  // namespace
@@ -371,22 +423,8 @@ std::unique_ptr<Model> load_model_from_bytes(std::string bytes, const std::strin
   apply_weights(*model, f, used);
 
   // Stateful layers' states (absent when they had not run yet).
-  for (const auto& s : stateful_layers(*model)) {
-    std::vector<Tensor> states;
-    for (int k = 0; k < s.layer->num_states(); ++k) {
-      const std::string name = fmt::format("states/{}/{}", s.name, k);
-      const io::TensorInfo* t = f.find(name);
-      if (t == nullptr) break;
-      used.insert(name);
-      states.push_back(f.to_tensor(*t));
-    }
-    if (states.empty()) continue;
-    try {
-      s.layer->reset_states(states);
-    } catch (const Error& e) {
-      throw IOError(fmt::format("{}: states of '{}': {}", source, s.name, e.what()));
-    }
-  }
+  auto states = saved_states(*model, f, used);
+  apply_states(states, source);
 
   const auto tc = h.meta->find("training_config");
   const bool has_training = tc != h.meta->end();
@@ -402,20 +440,12 @@ std::unique_ptr<Model> load_model_from_bytes(std::string bytes, const std::strin
   json state;
   if (ts != h.meta->end()) state = io::parse_untrusted_json(ts->second, source + ": training_state");
   if (has_training && options.compile) {
-    Optimizer& opt = model->optimizer();
     if (state.is_object() && state.contains("optimizer_iterations")) {
-      const uint64_t n = parse_u64(state["optimizer_iterations"], source + ": optimizer_iterations");
-      if (n > static_cast<uint64_t>(INT64_MAX)) throw IOError(fmt::format("{}: optimizer_iterations too large", source));
-      opt.set_iterations(static_cast<int64_t>(n));
+      model->optimizer().set_iterations(saved_iterations(state, source));
     }
     // Check every slot, then copy.
     std::vector<std::pair<const io::TensorInfo*, Tensor*>> slots;
-    for (const auto& np : io::named_params(*model)) {
-      opt.visit_state({np.param}, [&](const Param&, const std::string& slot, Tensor& t) {
-        const std::string name = fmt::format("optimizer/{}/{}", np.name, slot);
-        slots.emplace_back(&expect_tensor(f, name, t.shape(), "optimizer slot", used), &t);
-      });
-    }
+    match_slots(*model, f, used, slots);
     for (auto& [info, t] : slots) copy_into(f, *info, *t);
   }
   check_all_used(f, used, !(has_training && options.compile), false);
@@ -423,6 +453,66 @@ std::unique_ptr<Model> load_model_from_bytes(std::string bytes, const std::strin
     global_generator().set_state(parse_random_state(state["random_state"], source + ": training_state"));
   }
   return model;
+}
+
+void load_training_state(Model& model, const std::string& path, const LoadOptions& options) {
+  const auto f = io::SafetensorsFile::parse(read_file(path, options.max_file_bytes), path);
+  const FileHeader h = check_header(f);
+  if (h.content != "model") {
+    throw IOError(fmt::format("{}: holds only weights (written by save_weights); load_training_state needs a file "
+                              "written by Model::save",
+                              path));
+  }
+  std::set<std::string> used;
+  // Everything is matched and checked before anything is copied.
+  std::vector<std::pair<const io::TensorInfo*, Tensor*>> copies;
+  for (const auto& np : io::named_params(model)) {
+    copies.emplace_back(&expect_tensor(f, np.name, np.param->value.shape(), "weight", used), &np.param->value);
+  }
+  auto states = saved_states(model, f, used);
+  const bool restore_optimizer = options.compile && model.compiled();
+  const auto ts = h.meta->find("training_state");
+  json state;
+  if (ts != h.meta->end()) state = io::parse_untrusted_json(ts->second, path + ": training_state");
+  std::optional<int64_t> iterations;
+  std::optional<float> learning_rate;
+  if (restore_optimizer) {
+    const auto tc = h.meta->find("training_config");
+    if (tc == h.meta->end() || !state.is_object() || !state.contains("optimizer_iterations")) {
+      throw IOError(fmt::format("{}: holds no optimizer state (saved from an uncompiled model or with "
+                                "include_optimizer = false); load it with compile = false to set the weights only",
+                                path));
+    }
+    const json tcj = io::parse_untrusted_json(tc->second, path + ": training_config");
+    const json* oc = tcj.is_object() && tcj.contains("optimizer_config") ? &tcj["optimizer_config"] : nullptr;
+    const std::string mine = model.optimizer().name();
+    if (oc == nullptr || !oc->is_object() || !oc->contains("class_name") || !(*oc)["class_name"].is_string() ||
+        (*oc)["class_name"].get<std::string>() != mine) {
+      const std::string theirs = oc && oc->is_object() && oc->contains("class_name") && (*oc)["class_name"].is_string()
+                                     ? (*oc)["class_name"].get<std::string>()
+                                     : std::string("none");
+      throw IOError(fmt::format("{}: its optimizer is {} but the model is compiled with {}", path,
+                                printable(theirs.substr(0, 40)), mine));
+    }
+    if (oc->contains("config") && (*oc)["config"].is_object() && (*oc)["config"].contains("learning_rate")) {
+      const json& lr = (*oc)["config"]["learning_rate"];
+      if (lr.is_number() && std::isfinite(lr.get<double>()) && lr.get<double>() > 0) {
+        learning_rate = static_cast<float>(lr.get<double>());
+      }
+    }
+    iterations = saved_iterations(state, path);
+    match_slots(model, f, used, copies);
+  }
+  check_all_used(f, used, !restore_optimizer, false);
+  std::optional<GeneratorState> random;
+  if (options.restore_random_state && state.is_object() && state.contains("random_state")) {
+    random = parse_random_state(state["random_state"], path + ": training_state");
+  }
+  apply_states(states, path);
+  for (auto& [info, t] : copies) copy_into(f, *info, *t);
+  if (iterations) model.optimizer().set_iterations(*iterations);
+  if (learning_rate) model.optimizer().set_learning_rate(*learning_rate);
+  if (random) global_generator().set_state(*random);
 }
 
 std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& options) {

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cstdio>
 
 #include "seqnet/distributed.hpp"
@@ -55,7 +56,17 @@ History run_epochs(Model& model, BatchSource& source, const LoopOptions& o) {
 
   Logs train_logs;
   for (auto& cb : callbacks) cb->on_train_begin(train_logs);
-  for (int epoch = o.initial_epoch; epoch < o.epochs; ++epoch) {
+  int first_epoch = o.initial_epoch;
+  for (const auto& cb : callbacks) {
+    const Callback::Resumed* r = cb->resumed();
+    if (r == nullptr) continue;
+    first_epoch = r->finished ? o.epochs : std::max(first_epoch, r->next_epoch);
+    for (const auto& [e, logs] : r->epochs) {
+      Logs copy = logs;
+      history->on_epoch_end(e, copy);
+    }
+  }
+  for (int epoch = first_epoch; epoch < o.epochs; ++epoch) {
     Logs epoch_logs;
     for (auto& cb : callbacks) cb->on_epoch_begin(epoch, epoch_logs);
     if (o.verbose > 0) std::printf("Epoch %d/%d\n", epoch + 1, o.epochs);

@@ -70,6 +70,19 @@ struct LoadOptions {
 // written by save_weights), ValueError / ShapeError for an architecture
 // seqnet cannot build.
 std::unique_ptr<Model> load_model(const std::string& path, const LoadOptions& options = {});
+// Puts the training state of a file written by Model::save into an existing
+// model of the same architecture: every weight (matched by name, as the
+// file names them), the kept states of stateful layers, and with
+// options.compile (and a compiled model) the optimizer's iterations, slots
+// and learning rate; with options.restore_random_state the global random
+// generator. So `build(); compile(); load_training_state(m, file);
+// fit(..., {.initial_epoch = e})` continues a run exactly as load_model
+// would, keeping the caller's model object (and any inference models that
+// share its layers). Everything is checked before anything is set: throws
+// IOError for an unreadable or inconsistent file, a missing or extra
+// tensor, an optimizer of another class than the model's, or (with compile)
+// a file without optimizer state; ShapeError for a shape that differs.
+void load_training_state(Model& model, const std::string& path, const LoadOptions& options = {});
 // load_model from the file's bytes; `source` names it in messages.
 std::unique_ptr<Model> load_model_from_bytes(std::string bytes, const std::string& source = "<memory>",
                                              const LoadOptions& options = {});

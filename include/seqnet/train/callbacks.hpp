@@ -68,6 +68,18 @@ class Callback {
   virtual void on_batch_begin(int batch, Logs& logs) { (void)batch, (void)logs; }
   virtual void on_batch_end(int batch, Logs& logs) { (void)batch, (void)logs; }
 
+  // What a callback that continues an interrupted run (BackupAndRestore,
+  // seqnet/io/checkpoint.hpp) restored in its on_train_begin: the epochs
+  // already done, with their logs, and whether that run had finished.
+  // fit() then starts at next_epoch (or runs no epoch when finished) and
+  // its History holds the restored epochs first. Null for other callbacks.
+  struct Resumed {
+    int next_epoch = 0;
+    bool finished = false;
+    std::vector<std::pair<int, Logs>> epochs;
+  };
+  virtual const Resumed* resumed() const { return nullptr; }
+
  protected:
   Model* model_ = nullptr;
 };
