@@ -5,7 +5,7 @@ BUILD_DIR ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 
-.PHONY: all deps configure build python test run bench sanitize fuzz hostile clean
+.PHONY: all deps configure build python test run experiments bench sanitize fuzz hostile clean
 
 all: build
 
@@ -34,6 +34,17 @@ test: python
 OUT ?= out
 run: build
 	$(BUILD_DIR)/tools/seqnet/seqnet run all --out $(OUT) --verbose 2
+
+# The real-data experiments at full size (forecasting US births, sensor
+# anomaly detection, ...; `seqnet list` names them), not part of `make run`
+# or `make test` (their quick versions are in the tests): EXP_OUT/report.md,
+# the JSON records and the charts. Each training stage backs itself up
+# after every epoch under EXP_OUT/checkpoints, so an interrupted run started
+# again continues where it stopped, and finished stages are not trained
+# again (remove EXP_OUT for a fresh run).
+EXP_OUT ?= experiments-out
+experiments: build
+	$(BUILD_DIR)/tools/seqnet/seqnet run real-data --out $(EXP_OUT) --verbose 1
 
 bench: build
 	@if /usr/bin/python3 -c "import torch" >/dev/null 2>&1; then \

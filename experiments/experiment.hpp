@@ -6,12 +6,14 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <iosfwd>
 #include <string>
 #include <vector>
 
 namespace seqnet {
 struct LineChart;
+class Callback;
 }
 
 namespace seqnet::experiments {
@@ -48,6 +50,16 @@ struct Result {
 // an out_dir, and records it in the result. No-op without out_dir.
 void save_chart(const Context& ctx, Result& r, const std::string& name, const seqnet::LineChart& chart);
 
+// The callbacks of one training stage of a long experiment: `callbacks`,
+// then (when the context has an out_dir) BackupAndRestore into
+// out_dir/checkpoints/<stage>-seed<N>[-quick], kept when the stage
+// finishes. Started again with the same --out, an interrupted run
+// continues with the epoch after the last one saved, and a finished stage
+// restores its trained model instead of training again. Put callbacks that
+// change the weights at the end (EarlyStopping) in `callbacks`.
+std::vector<std::shared_ptr<seqnet::Callback>> resumable(const Context& ctx, const std::string& stage,
+                                                         std::vector<std::shared_ptr<seqnet::Callback>> callbacks = {});
+
 // Writes out_dir/report.md from the records run() returned: one row per
 // experiment with the tutorial's figure, ours and the wall time, then each
 // experiment's notes, tables and charts.
@@ -64,6 +76,9 @@ struct Experiment {
   // that split across ranks): under an MPI launcher it then trains
   // data-parallel; otherwise every rank runs it alone (and rank 0 writes).
   bool batch_parallel = true;
+  // A real-data experiment at full size (`seqnet run real-data`, `make
+  // experiments`): not part of `seqnet run all` (`make run`).
+  bool real_data = false;
 };
 
 // Every experiment, in report order.
@@ -93,5 +108,9 @@ Result bidirectional(Context& ctx);
 Result echo(Context& ctx);
 Result text_classification(Context& ctx);
 void text_classification_check();
+Result forecast_births(Context& ctx);
+void forecast_births_check();
+Result sensor_anomaly(Context& ctx);
+void sensor_anomaly_check();
 
 }  // namespace seqnet::experiments

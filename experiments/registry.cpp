@@ -34,6 +34,10 @@ const std::vector<Experiment>& all() {
        text_classification, text_classification_check},
       {"exploding-gradients", "seeds 02/04: a relu SimpleRNN diverging without clipping, trained with it",
        exploding_gradients},
+      {"forecast-births", "real data: 14-day forecasts of daily US births 1969-1988, encoder-decoder LSTM vs baselines",
+       forecast_births, forecast_births_check, true, true},
+      {"sensor-anomaly", "real data: LSTM autoencoder anomaly detection on labelled wireless sensor readings",
+       sensor_anomaly, sensor_anomaly_check, true, true},
   };
   return list;
 }
@@ -48,6 +52,15 @@ std::string names() {
   std::string s;
   for (const auto& e : all()) s += (s.empty() ? "" : ", ") + e.name;
   return s;
+}
+
+std::vector<std::shared_ptr<Callback>> resumable(const Context& ctx, const std::string& stage,
+                                                std::vector<std::shared_ptr<Callback>> callbacks) {
+  if (ctx.out_dir.empty()) return callbacks;
+  const std::string dir =
+      fmt::format("{}/checkpoints/{}-seed{}{}", ctx.out_dir, stage, ctx.seed, ctx.quick ? "-quick" : "");
+  callbacks.push_back(BackupAndRestore(dir, {.delete_checkpoint = false}));
+  return callbacks;
 }
 
 void save_chart(const Context& ctx, Result& r, const std::string& name, const LineChart& chart) {

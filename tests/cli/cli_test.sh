@@ -14,7 +14,12 @@ case "$case_name" in
     out=$("$seqnet" list) || fail "exit code $?"
     for n in reverse reverse-patterns return-states seq2seq autoencoder attention bidirectional echo \
              text-classification exploding-gradients; do
-      grep -q "^$n " <<<"$out" || fail "'$n' missing from: $out"
+      grep -q "^  $n " <<<"$out" || fail "'$n' missing from: $out"
+    done
+    # The real-data experiments are listed after the seed experiments, as their own group.
+    real=$(sed -n '/^real-data/,$p' <<<"$out")
+    for n in forecast-births sensor-anomaly; do
+      grep -q "^  $n " <<<"$real" || fail "'$n' missing from the real-data group: $out"
     done
     ;;
   unknown_experiment)

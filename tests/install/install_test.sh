@@ -83,7 +83,7 @@ install_into_prefix() {
   if [ -f "$build/tools/seqnet/seqnet" ]; then
     [ -x "$prefix/bin/seqnet" ] || fail "no $prefix/bin/seqnet"
     run "$prefix/bin/seqnet" list
-    grep -q '^reverse ' "$tmp/log" || { cat "$tmp/log" >&2; fail "installed seqnet list: unexpected output"; }
+    grep -q '^  reverse ' "$tmp/log" || { cat "$tmp/log" >&2; fail "installed seqnet list: unexpected output"; }
   fi
 }
 

@@ -2,7 +2,7 @@
 // library and the experiments.
 //
 //   seqnet list
-//   seqnet run NAME... | all [--quick] [--seed N] [--out DIR] [--verbose 0|1|2]
+//   seqnet run NAME... | all | real-data [--quick] [--seed N] [--out DIR] [--verbose 0|1|2]
 //   seqnet summary | predict | convert | import-torch | plot ...   (model files: model_commands.hpp)
 //
 // Exit codes: 0 success, 1 runtime error, 2 usage error (cli_support.hpp).
@@ -48,7 +48,11 @@ std::string join(const std::vector<std::string>& v) {
 }
 
 int cmd_list() {
-  for (const auto& e : seqnet::experiments::all()) std::printf("%-16s %s\n", e.name.c_str(), e.description.c_str());
+  for (bool real : {false, true}) {
+    std::printf(real ? "\nreal-data (seqnet run real-data; make experiments):\n" : "all (seqnet run all; make run):\n");
+    for (const auto& e : seqnet::experiments::all())
+      if (e.real_data == real) std::printf("  %-20s %s\n", e.name.c_str(), e.description.c_str());
+  }
   return 0;
 }
 
@@ -57,13 +61,14 @@ int cmd_run(const std::vector<std::string>& names_in, bool quick, uint64_t seed,
   namespace ex = seqnet::experiments;
   std::vector<const ex::Experiment*> todo;
   for (const auto& n : names_in) {
-    if (n == "all") {
-      for (const auto& e : ex::all()) todo.push_back(&e);
+    if (n == "all" || n == "real-data") {
+      for (const auto& e : ex::all())
+        if (e.real_data == (n == "real-data")) todo.push_back(&e);
       continue;
     }
     const ex::Experiment* e = ex::find(n);
     if (e == nullptr) {
-      std::fprintf(stderr, "seqnet: unknown experiment '%s'; valid names: %s, all\n", n.c_str(), ex::names().c_str());
+      std::fprintf(stderr, "seqnet: unknown experiment '%s'; valid names: %s, all, real-data\n", n.c_str(), ex::names().c_str());
       return kExitUsageError;
     }
     todo.push_back(e);
@@ -101,13 +106,15 @@ int main(int argc, char** argv) {
 
   auto* list = app.add_subcommand("list", "List the experiments");
 
-  auto* run = app.add_subcommand("run", "Run experiments (names, or 'all')");
+  auto* run = app.add_subcommand("run", "Run experiments (names, 'all' or 'real-data')");
   std::vector<std::string> names;
   bool quick = false;
   uint64_t seed = 1;
   std::string out_dir;
   int verbose = 1;
-  run->add_option("names", names, "Experiment names, or 'all'")->required();
+  run->add_option("names", names,
+                  "Experiment names, 'all' (the seed experiments) or 'real-data' (the real-data experiments)")
+      ->required();
   run->add_flag("--quick", quick, "Shorter versions (as the tests run them)");
   run->add_option("--seed", seed, "Random seed")->capture_default_str();
   run->add_option("--out", out_dir, "Directory for NAME.json result files");
