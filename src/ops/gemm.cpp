@@ -49,10 +49,10 @@ int max_threads_setting = 0;        // 0 = all cores
 std::atomic<int> blas_threads{-1};  // what OpenBLAS is currently set to (-1 unknown)
 thread_local int thread_limit = 0;  // ScopedProductThreads (0: none)
 
-int all_threads() {
-  if (thread_limit > 0) return thread_limit;
-  if (max_threads_setting > 0) return max_threads_setting;
-  // OpenBLAS's own default: OPENBLAS_NUM_THREADS / OMP_NUM_THREADS or all cores.
+// OpenBLAS's own default: OPENBLAS_NUM_THREADS / OMP_NUM_THREADS or all
+// cores, read before the first openblas_set_num_threads (after it,
+// openblas_get_num_threads reports what was set).
+int blas_default_threads() {
   static const int blas_default = [] {
     const int n = openblas_get_num_threads();
     return n > 0 ? n : 1;
@@ -60,7 +60,14 @@ int all_threads() {
   return blas_default;
 }
 
+int all_threads() {
+  if (thread_limit > 0) return thread_limit;
+  if (max_threads_setting > 0) return max_threads_setting;
+  return blas_default_threads();
+}
+
 void use_blas_threads(int n) {
+  (void)blas_default_threads();  // read before it is changed here
   if (blas_threads.exchange(n) != n) openblas_set_num_threads(n);
 }
 
