@@ -112,5 +112,9 @@ Result forecast_births(Context& ctx);
 void forecast_births_check();
 Result sensor_anomaly(Context& ctx);
 void sensor_anomaly_check();
+Result generate_text(Context& ctx);
+void generate_text_check();
+Result g2p(Context& ctx);
+void g2p_check();
 
 }  // namespace seqnet::experiments

@@ -4,6 +4,7 @@
 #include <seqnet/seqnet.hpp>
 
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <iostream>
 
@@ -38,6 +39,10 @@ const std::vector<Experiment>& all() {
        forecast_births, forecast_births_check, true, true},
       {"sensor-anomaly", "real data: LSTM autoencoder anomaly detection on labelled wireless sensor readings",
        sensor_anomaly, sensor_anomaly_check, true, true},
+      {"generate-text", "real data: character LSTM language model on the State of the Union addresses, vs a 5-gram",
+       generate_text, generate_text_check, false, true},
+      {"g2p", "real data: grapheme-to-phoneme on CMUdict, BiLSTM encoder, attention decoder, beam search",
+       g2p, g2p_check, true, true},
   };
   return list;
 }
@@ -54,12 +59,18 @@ std::string names() {
   return s;
 }
 
+namespace {
+
+std::string stage_dir(const Context& ctx, const std::string& stage) {
+  return fmt::format("{}/checkpoints/{}-seed{}{}", ctx.out_dir, stage, ctx.seed, ctx.quick ? "-quick" : "");
+}
+
+}  // namespace
+
 std::vector<std::shared_ptr<Callback>> resumable(const Context& ctx, const std::string& stage,
                                                 std::vector<std::shared_ptr<Callback>> callbacks) {
   if (ctx.out_dir.empty()) return callbacks;
-  const std::string dir =
-      fmt::format("{}/checkpoints/{}-seed{}{}", ctx.out_dir, stage, ctx.seed, ctx.quick ? "-quick" : "");
-  callbacks.push_back(BackupAndRestore(dir, {.delete_checkpoint = false}));
+  callbacks.push_back(BackupAndRestore(stage_dir(ctx, stage), {.delete_checkpoint = false}));
   return callbacks;
 }
 
@@ -82,6 +93,10 @@ nlohmann::ordered_json run(const Experiment& e, Context& ctx, const std::string&
   if (!e.batch_parallel) alone.emplace();
   const int world = distributed::active() ? distributed::world_size() : 1;
   distributed::reset_stats();
+  // A backup from an earlier run (the real-data experiments name their one
+  // training stage after themselves): its training does not run again.
+  std::error_code ec;
+  const bool resumed = !out_dir.empty() && std::filesystem::exists(stage_dir(ctx, e.name) + "/backup.json", ec);
   const auto t0 = std::chrono::steady_clock::now();
   Result r = e.run(ctx);
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -98,6 +113,8 @@ nlohmann::ordered_json run(const Experiment& e, Context& ctx, const std::string&
   j["seed"] = ctx.seed;
   j["quick"] = ctx.quick;
   j["world_size"] = world;
+  j["real_data"] = e.real_data;
+  if (resumed) j["resumed_from"] = stage_dir(ctx, e.name);
   if (comm.gradient_exchanges > 0) {
     // Data-parallel training: what this rank exchanged per training step.
     const auto steps = static_cast<double>(comm.gradient_exchanges);

@@ -18,7 +18,7 @@ case "$case_name" in
     done
     # The real-data experiments are listed after the seed experiments, as their own group.
     real=$(sed -n '/^real-data/,$p' <<<"$out")
-    for n in forecast-births sensor-anomaly; do
+    for n in forecast-births sensor-anomaly generate-text g2p; do
       grep -q "^  $n " <<<"$real" || fail "'$n' missing from the real-data group: $out"
     done
     ;;
@@ -44,6 +44,31 @@ case "$case_name" in
     out=$(cd "$tmp" && SEQNET_DATA_DIR="$tmp/data" ./seqnet run text-classification --quick 2>&1); rc=$?
     [ "$rc" -ne 0 ] || fail "expected a non-zero exit code"
     grep -q "install-deps" <<<"$out" || fail "no install hint in: $out"
+    ;;
+  g2p_pronounce)
+    # The quick g2p run saves its model; `seqnet g2p pronounce` reads it back.
+    # Exit 77 (skipped) when CMUdict is not installed.
+    out=$("$seqnet" run g2p --quick --verbose 0 --out "$tmp/out" 2>&1); rc=$?
+    if [ "$rc" -ne 0 ] && grep -q "CMUdict not found" <<<"$out"; then echo "SKIP: CMUdict not installed"; exit 77; fi
+    [ "$rc" -eq 0 ] || fail "run g2p --quick: exit code $rc: $out"
+    for f in encoder.safetensors decoder.safetensors vocabulary.json; do
+      [ -f "$tmp/out/g2p_model/$f" ] || fail "g2p_model/$f not written"
+    done
+    out=$("$seqnet" g2p pronounce "$tmp/out/g2p_model" hello Seqnet --beam 4 --n-best 2 2>&1) || fail "pronounce: $out"
+    [ "$(grep -c '^HELLO  [12]  -[0-9.]*  [A-Z]' <<<"$out")" -eq 2 ] || fail "expected two n-best lines for HELLO: $out"
+    [ "$(grep -c '^SEQNET  [12]  ' <<<"$out")" -eq 2 ] || fail "expected two n-best lines for SEQNET: $out"
+    # Scores fall down the list.
+    s1=$(awk '$1 == "HELLO" && $2 == 1 {print $3}' <<<"$out"); s2=$(awk '$1 == "HELLO" && $2 == 2 {print $3}' <<<"$out")
+    awk -v a="$s1" -v b="$s2" 'BEGIN { exit !(a >= b) }' || fail "n-best not sorted: $out"
+    out=$("$seqnet" g2p pronounce "$tmp/out/g2p_model" "no way" 2>&1); rc=$?
+    [ "$rc" -eq 2 ] || fail "a word with a space: expected exit code 2, got $rc: $out"
+    grep -q "only letters and apostrophes" <<<"$out" || fail "no reason in: $out"
+    out=$("$seqnet" g2p pronounce "$tmp/out/g2p_model" word --beam 2 --n-best 3 2>&1); rc=$?
+    [ "$rc" -eq 2 ] || fail "--n-best > --beam: expected exit code 2, got $rc"
+    echo '{"format": "other"}' > "$tmp/out/g2p_model/vocabulary.json"
+    out=$("$seqnet" g2p pronounce "$tmp/out/g2p_model" word 2>&1); rc=$?
+    [ "$rc" -eq 1 ] || fail "a bad vocabulary file: expected exit code 1, got $rc: $out"
+    grep -q "vocabulary.json: not a seqnet-g2p vocabulary file" <<<"$out" || fail "file not named in: $out"
     ;;
   bad_option)
     out=$("$seqnet" run reverse --verbose 7 2>&1); rc=$?

@@ -4,6 +4,7 @@
 //   seqnet list
 //   seqnet run NAME... | all | real-data [--quick] [--seed N] [--out DIR] [--verbose 0|1|2]
 //   seqnet summary | predict | convert | import-torch | plot ...   (model files: model_commands.hpp)
+//   seqnet g2p pronounce MODEL_DIR WORD...                          (g2p_command.hpp)
 //
 // Exit codes: 0 success, 1 runtime error, 2 usage error (cli_support.hpp).
 // Every error is one line on stderr starting "seqnet: ".
@@ -21,6 +22,7 @@
 
 #include "cli_support.hpp"
 #include "experiment.hpp"
+#include "g2p_command.hpp"
 #include "model_commands.hpp"
 
 namespace {
@@ -124,6 +126,8 @@ int main(int argc, char** argv) {
 
   seqnet::cli::ModelCommands model_commands;
   model_commands.add_to(app);
+  seqnet::cli::G2pCommand g2p_command;
+  g2p_command.add_to(app);
 
   // The first word names the command; CLI11 would only say that it was
   // "not expected", so an unknown one is named here, with the closest match.
@@ -152,6 +156,7 @@ int main(int argc, char** argv) {
     if (*list) return cmd_list();
     if (*run) return cmd_run(names, quick, seed, out_dir, verbose);
     if (model_commands.selected()) return model_commands.run();
+    if (g2p_command.selected()) return g2p_command.run();
   } catch (const seqnet::cli::UsageError& e) {
     print_error(e.what());
     return kExitUsageError;
