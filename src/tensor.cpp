@@ -192,6 +192,26 @@ Tensor Tensor::uninitialized(Shape shape) {
   return t;
 }
 
+Tensor Tensor::borrow(Shape shape, float* data, std::shared_ptr<const void> owner) {
+  Tensor t;
+  t.shape_ = std::move(shape);
+  t.size_ = checked_size(t.shape_);
+  if (data == nullptr && t.size_ > 0) {
+    throw ValueError(fmt::format("Tensor::borrow: null data for shape {}", shape_str(t.shape_)));
+  }
+  if (owner == nullptr) {
+    throw ValueError(fmt::format("Tensor::borrow: no owner for the memory of shape {}", shape_str(t.shape_)));
+  }
+  // The aliasing constructor: the handle points at `data` and shares
+  // `owner`'s count. A zero-size tensor still gets a non-null pointer, so
+  // it is not empty().
+  static float zero_size_anchor = 0.0f;
+  t.storage_ = std::shared_ptr<float>(std::const_pointer_cast<void>(std::move(owner)),
+                                      data != nullptr ? data : &zero_size_anchor);
+  t.data_ = t.storage_.get();
+  return t;
+}
+
 int64_t Tensor::dim(int i) const {
   const int r = rank();
   const int j = i < 0 ? i + r : i;

@@ -1,6 +1,6 @@
 // Tensor: construction, shapes, views sharing storage, reshape with None,
 // rows, time slices, slice and index copies, printing like NumPy,
-// alignment, helpers, errors.
+// alignment, borrowed memory, helpers, errors.
 
 #include <gtest/gtest.h>
 #include <seqnet/seqnet.hpp>
@@ -443,4 +443,39 @@ TEST(TensorPrint, Options) {
 
 TEST(TensorPrint, SlicesPrintTheirValues) {
   EXPECT_EQ(str(iota({3, 2}).slice(1, 1)), "[[1.],\n [3.],\n [5.]]");
+}
+
+TEST(TensorBorrow, WrapsForeignMemoryAndKeepsItsOwner) {
+  auto owner = std::make_shared<std::vector<float>>(std::vector<float>{1, 2, 3, 4, 5, 6});
+  std::weak_ptr<std::vector<float>> watch = owner;
+  Tensor t = Tensor::borrow({2, 3}, owner->data() + 0, owner);
+  EXPECT_EQ(t.data(), owner->data());  // no copy
+  EXPECT_EQ(t.shape(), (Shape{2, 3}));
+  EXPECT_EQ(t.at(1, 2), 6.0f);
+  EXPECT_EQ(t.storage_use_count(), 2);  // t and `owner`
+  owner.reset();
+  EXPECT_FALSE(watch.expired());  // the tensor keeps the memory alive
+  Tensor view = t.rows(1, 2).reshape({3});
+  EXPECT_EQ(view.to_vector(), (std::vector<float>{4, 5, 6}));
+  EXPECT_TRUE(view.shares_storage(t));
+  EXPECT_EQ(view.storage_use_count(), 2);
+  Tensor copy = t.clone();
+  EXPECT_EQ(copy.storage_use_count(), 1);
+  EXPECT_NE(copy.data(), t.data());
+  t = Tensor();
+  EXPECT_EQ(t.storage_use_count(), 0);
+  EXPECT_FALSE(watch.expired());  // still held by the view
+  view = Tensor();
+  EXPECT_TRUE(watch.expired());  // released with the last handle
+}
+
+TEST(TensorBorrow, ZeroSizeAndErrors) {
+  auto owner = std::make_shared<int>(0);
+  Tensor z = Tensor::borrow({0, 4}, nullptr, owner);
+  EXPECT_FALSE(z.empty());
+  EXPECT_EQ(z.size(), 0);
+  float x = 1.0f;
+  EXPECT_THROW_MSG((void)Tensor::borrow({2}, nullptr, owner), ValueError, "null data for shape (2,)");
+  EXPECT_THROW_MSG((void)Tensor::borrow({1}, &x, nullptr), ValueError, "no owner");
+  EXPECT_THROW((void)Tensor::borrow({-2}, &x, owner), ShapeError);
 }

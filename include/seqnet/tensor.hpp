@@ -3,7 +3,8 @@
 //
 // A Tensor is a handle: copying it is cheap and the copy shares storage (like
 // a NumPy array view or a torch.Tensor). Use clone() for a deep copy. Storage
-// is contiguous and its first element is 64-byte aligned; views made by
+// is contiguous; what seqnet allocates starts 64-byte aligned (borrow()
+// wraps memory allocated elsewhere, which need not be); views made by
 // reshape() and rows() share it. A view is always contiguous (there are no
 // strides), so slice() and index(), which may cut any axis, return copies.
 //
@@ -67,6 +68,17 @@ class Tensor {
   static Tensor full(Shape shape, float v) { return Tensor(std::move(shape), v); }
   // Storage left uninitialized (for buffers that are overwritten at once).
   static Tensor uninitialized(Shape shape);
+  // A tensor over memory seqnet did not allocate (a NumPy array's buffer):
+  // `data` holds shape_size(shape) contiguous floats in row-major order and
+  // stays valid while `owner` (or a copy of it) lives; every handle made
+  // from the result shares `owner`, which is released with the last one.
+  // seqnet does not write into a tensor it was given as input, but a
+  // borrowed buffer is writable through data(), so only lend memory that
+  // may be written (or is not written by the code it goes to). `data` need
+  // only be float-aligned. Throws ShapeError for negative dimensions or
+  // sizes that overflow, and ValueError for a null `data` with a nonzero
+  // size or a null `owner`.
+  static Tensor borrow(Shape shape, float* data, std::shared_ptr<const void> owner);
 
   // True for a default-constructed tensor (no storage). A tensor with a zero
   // dimension is not empty(); it has size() == 0.
@@ -140,6 +152,10 @@ class Tensor {
   void copy_from(const Tensor& src);
   // Whether this and `other` share storage.
   bool shares_storage(const Tensor& other) const { return storage_ == other.storage_; }
+  // How many handles (this one included) share this tensor's storage; 0 for
+  // an empty tensor. 1 means no other tensor, view or layer sees it, so it
+  // may be handed out (to NumPy, say) without a copy.
+  long storage_use_count() const { return storage_.use_count(); }
   // Elementwise helpers used by tests and training code.
   std::vector<float> to_vector() const { return std::vector<float>(begin(), end()); }
   bool same_shape(const Tensor& other) const { return shape_ == other.shape_; }

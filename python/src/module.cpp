@@ -16,6 +16,7 @@
 
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -28,10 +29,54 @@ namespace {
 
 using Array = py::array_t<float, py::array::c_style | py::array::forcecast>;
 
-Tensor to_tensor(const Array& a) {
+// Arrays cross without a copy where the layout allows. In: a float32,
+// C-ordered, writable array (what the Array caster passes through
+// unchanged, or the converted copy it made) is lent to the tensor, which
+// holds a reference to the NumPy object; read-only arrays are copied (they
+// may be memory maps that must never be written). Out: a tensor nothing
+// else shares (storage_use_count() == 1: predict's outputs, get_weights'
+// copies) becomes the array's buffer, owned by a capsule; a shared one is
+// copied.
+//
+// The last tensor handle may go on a thread that does not hold the GIL (a
+// worker thread, or fit's thread while the GIL is released), where the
+// reference cannot be dropped; it then waits in `pending` until the next
+// call that converts arrays, which holds the GIL.
+std::mutex pending_mutex;
+std::vector<PyObject*> pending;
+
+void drop_pending() {
+  std::vector<PyObject*> drop;
+  {
+    std::lock_guard<std::mutex> lock(pending_mutex);
+    drop.swap(pending);
+  }
+  for (PyObject* o : drop) Py_DECREF(o);
+}
+
+std::shared_ptr<const void> keep_alive(const py::handle& h) {
+  h.inc_ref();
+  return std::shared_ptr<const void>(h.ptr(), [](const void* p) {
+    auto* o = static_cast<PyObject*>(const_cast<void*>(p));
+    if (Py_IsInitialized() != 0 && PyGILState_Check() != 0) {
+      Py_DECREF(o);
+    } else {
+      std::lock_guard<std::mutex> lock(pending_mutex);
+      pending.push_back(o);
+    }
+  });
+}
+
+Shape shape_of(const py::array& a) {
   Shape s;
   for (py::ssize_t d = 0; d < a.ndim(); ++d) s.push_back(static_cast<int64_t>(a.shape(d)));
-  Tensor t = Tensor::uninitialized(s);
+  return s;
+}
+
+Tensor to_tensor(const Array& a) {
+  drop_pending();
+  if (a.writeable()) return Tensor::borrow(shape_of(a), const_cast<float*>(a.data()), keep_alive(a));
+  Tensor t = Tensor::uninitialized(shape_of(a));
   if (t.size() > 0) std::memcpy(t.data(), a.data(), static_cast<size_t>(t.size()) * sizeof(float));
   return t;
 }
@@ -42,16 +87,25 @@ Tensors to_tensors(const std::vector<Array>& arrays) {
   return Tensors(out);
 }
 
-py::array_t<float> to_array(const Tensor& t) {
+py::array_t<float> to_array(Tensor t) {
+  drop_pending();
   std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end());
+  if (t.storage_use_count() == 1) {
+    float* data = t.data();
+    auto* owner = new Tensor(std::move(t));
+    py::capsule base(owner, [](void* p) { delete static_cast<Tensor*>(p); });
+    return py::array_t<float>(shape, data, base);
+  }
   py::array_t<float> a(shape);
   if (t.size() > 0) std::memcpy(a.mutable_data(), t.data(), static_cast<size_t>(t.size()) * sizeof(float));
   return a;
 }
 
-std::vector<py::array_t<float>> to_arrays(const std::vector<Tensor>& ts) {
+// Takes the tensors' handles, so that those nothing else shares go out
+// without a copy.
+std::vector<py::array_t<float>> to_arrays(std::vector<Tensor> ts) {
   std::vector<py::array_t<float>> out;
-  for (const auto& t : ts) out.push_back(to_array(t));
+  for (auto& t : ts) out.push_back(to_array(std::move(t)));
   return out;
 }
 
@@ -188,15 +242,16 @@ PYBIND11_MODULE(_seqnet, m) {
                throw ValueError(l.describe() + ": set_weights expected " + std::to_string(ps.size()) +
                                 " arrays, got " + std::to_string(ws.size()));
              }
+             // Every shape is checked before any weight changes; the values
+             // are copied (the arrays stay the caller's).
              for (size_t i = 0; i < ps.size(); ++i) {
-               Tensor t = to_tensor(ws[i]);
-               if (t.shape() != ps[i]->value.shape()) {
+               if (shape_of(ws[i]) != ps[i]->value.shape()) {
                  throw ValueError(l.describe() + ": set_weights: weight " + std::to_string(i) + " ('" +
                                   ps[i]->name + "') has shape " + shape_str(ps[i]->value.shape()) + ", got " +
-                                  shape_str(t.shape()));
+                                  shape_str(shape_of(ws[i])));
                }
-               ps[i]->value = t;
              }
+             for (size_t i = 0; i < ps.size(); ++i) ps[i]->value.copy_from(to_tensor(ws[i]));
            })
       .def("reset_states", [](Layer& l) { l.reset_states(); })
       .def(
@@ -283,7 +338,9 @@ PYBIND11_MODULE(_seqnet, m) {
                py::gil_scoped_release release;
                out = mdl.predict(tx, {.batch_size = batch_size, .verbose = verbose});
              }
-             return to_arrays(out.items());
+             std::vector<Tensor> items = out.items();
+             out = Tensors();
+             return to_arrays(std::move(items));
            })
       .def("train_on_batch",
            [](Model& mdl, const std::vector<Array>& x, const std::vector<Array>& y) {

@@ -283,3 +283,60 @@ def test_dicts_of_arrays_by_input_and_output_names():
     model.fit({"left": xa, "right": xb}, {"score": np.ones((4, 1))}, epochs=1, verbose=0)
     with pytest.raises(ValueError, match=r"unknown \['middle'\], missing \['right'\]"):
         model.predict({"left": xa, "middle": xb})
+
+
+def test_arrays_cross_without_copies_and_stay_the_callers():
+    import gc
+    import weakref
+
+    rng = np.random.default_rng(5)
+    model = Sequential([Embedding(20, 8, mask_zero=True, input_shape=(6,)), Bidirectional(LSTM(5)),
+                        Dense(3, activation="softmax")])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam", metrics=["acc"])
+    x = rng.integers(0, 20, size=(40, 6)).astype(np.float32)  # float32, C-ordered: lent, not copied
+    y = rng.integers(0, 3, size=(40,)).astype(np.float32)
+    x_before, y_before = x.copy(), y.copy()
+    model.fit(x, y, epochs=2, batch_size=8, verbose=0, validation_data=(x, y))
+    model.train_on_batch(x[:8], y[:8])
+    model.evaluate(x, y, verbose=0)
+    p = model.predict(x, verbose=0)
+    # The core never writes into what it was lent.
+    np.testing.assert_array_equal(x, x_before)
+    np.testing.assert_array_equal(y, y_before)
+    # predict's output is the core's own buffer, handed over without a copy,
+    # and independent of later calls.
+    assert not p.flags["OWNDATA"] and type(p.base).__name__ == "PyCapsule"
+    p_again = model.predict(x, verbose=0)
+    np.testing.assert_array_equal(p, p_again)
+    p_again[:] = 7.0
+    np.testing.assert_array_equal(p, model.predict(x, verbose=0))
+    # Lent, read-only and converted inputs give the same results.
+    read_only = x.copy()
+    read_only.setflags(write=False)
+    np.testing.assert_array_equal(model.predict(read_only, verbose=0), p)
+    np.testing.assert_array_equal(model.predict(x.astype(np.int64), verbose=0), p)
+    # get_weights hands out copies; set_weights copies what it is given.
+    w = model.get_weights()
+    w[0][:] = 0.0
+    assert np.abs(model.get_weights()[0]).sum() > 0
+    source = [a.copy() for a in model.get_weights()]
+    model.set_weights(source)
+    source[0][:] = 3.0
+    assert not np.any(model.get_weights()[0] == 3.0)
+    layer_source = [a.copy() for a in model.layers[2].get_weights()]
+    model.layers[2].set_weights(layer_source)
+    layer_source[0][:] = 5.0
+    assert not np.any(model.layers[2].get_weights()[0] == 5.0)
+    np.testing.assert_array_equal(model.predict(x, verbose=0), p)
+    # A lent array is released once nothing in the core holds it any more,
+    # also when the last holder lets go while the core runs without the GIL.
+    lent = rng.integers(0, 20, size=(16, 6)).astype(np.float32)
+    watch = weakref.ref(lent)
+    model.predict(lent, verbose=0)
+    model.fit(lent, y[:16], epochs=1, batch_size=4, verbose=0)
+    del lent
+    for _ in range(2):
+        model.predict(x, verbose=0)
+        model.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    gc.collect()
+    assert watch() is None
