@@ -71,6 +71,14 @@ units, while oneDNN uses AVX-512. OPENBLAS_CORETYPE=SkylakeX in the
 environment (passed on to seqnet_bench and PyTorch) selects the AVX-512
 kernels.
 
+mixed_bfloat16: seqnet_bench's train_bf16 workloads (the larger shapes under
+the mixed_bfloat16 policy) get a line each with their speed-up over seqnet's
+float32 train.
+
+Seed workloads: at the end, bench/python_seeds.py (run by the Python of
+`make python`) trains the seed 02 seq2seq and seed 01 reverse listings end
+to end through seqnet.keras and through PyTorch, 1 thread (--no-seeds).
+
 Without PyTorch (no python3-torch), only seqnet's times are printed; without
 the oneDNN peer or the peak probe, their columns are omitted.
 
@@ -126,6 +134,12 @@ def parse_args(argv):
     p.add_argument("--peak", default="",
                    help="the peak_probe executable (default: peak_probe next to the seqnet_bench executable)")
     p.add_argument("--no-peak", action="store_true", help="do not measure the FMA peak (no %%peak columns)")
+    p.add_argument("--seeds-python", default=os.path.join(ROOT, ".venv", "bin", "python"),
+                   help="the Python with seqnet.keras (make python) that runs bench/python_seeds.py: the seed 02 "
+                        "seq2seq and seed 01 reverse workloads end to end, seqnet against PyTorch, 1 thread "
+                        "(default: .venv/bin/python)")
+    p.add_argument("--seed-samples", type=int, default=100000, help="seq2seq samples of that run (default: 100000)")
+    p.add_argument("--no-seeds", action="store_true", help="leave the seed workloads out")
     args = p.parse_args(argv)
     bench_dir = os.path.dirname(os.path.abspath(args.bench))
     if not args.onednn:
@@ -238,7 +252,7 @@ def openblas_core(bench):
         return None
 
 
-WORKLOAD_RE = re.compile(r"^(LSTM|GRU)/(train|infer)/(\d+)x(\d+)x(\d+)x(\d+)$")
+WORKLOAD_RE = re.compile(r"^(LSTM|GRU)/(train|infer|train_bf16)/(\d+)x(\d+)x(\d+)x(\d+)$")
 
 
 def step_flops(name):
@@ -251,7 +265,7 @@ def step_flops(name):
     B, T, I, H = (int(m.group(k)) for k in range(3, 7))
     G = 4 if cell == "LSTM" else 3
     forward = 2.0 * B * T * G * H * (I + H)
-    return 3.0 * forward if mode == "train" else forward
+    return 3.0 * forward if mode.startswith("train") else forward
 
 
 def peak_at(peak, threads, isa=None):
@@ -385,6 +399,13 @@ def print_table(threads, names, seq, tor, seq_cpu, tor_cpu, seq_ctx, tor_ctx, wi
         print(geomean_line(ratios, "PyTorch"))
     if dnn_ratios:
         print(geomean_line(dnn_ratios, "oneDNN"))
+    # mixed_bfloat16 (seqnet only): its speed-up over seqnet's float32 train.
+    for name in names:
+        if "/train_bf16/" in name and seq.get(name) and seq.get(name.replace("/train_bf16/", "/train/")):
+            f32 = statistics.median(seq[name.replace("/train_bf16/", "/train/")])
+            b16 = statistics.median(seq[name])
+            print("mixed_bfloat16 %s: %.2fx seqnet float32 (%s products)" % (
+                name.replace("/train_bf16/", "/train/"), f32 / b16, seq_ctx.get("seqnet_bf16", "bfloat16")))
     return rows
 
 
@@ -455,6 +476,16 @@ def main(argv):
         if peak:
             entry["peak"] = peak
         report.append(entry)
+    if not args.no_seeds:
+        if os.access(args.seeds_python, os.X_OK):
+            print("\nseed workloads end to end (bench/python_seeds.py, 1 thread; ratio below 1: seqnet is faster)")
+            print("seqnet/PyTorch targets: seq2seq <= 0.2, reverse <= 0.04", flush=True)
+            r = subprocess.run([args.seeds_python, os.path.join(HERE, "python_seeds.py"), "--threads", "1",
+                                "--samples", str(args.seed_samples)], stdout=subprocess.PIPE, text=True)
+            print(r.stdout, end="")
+            report.append({"seed_workloads": r.stdout, "returncode": r.returncode})
+        else:
+            print("compare.py: %s not found (make python); no seed workloads" % args.seeds_python, file=sys.stderr)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(report, f, indent=1)

@@ -9,6 +9,8 @@
 //               (B, T, H)); includes the input gradient, as PyTorch computes
 //               it when the input requires grad
 //   infer       forward only, training = false, no cache (inference)
+//   train_bf16  train under the mixed_bfloat16 policy (bfloat16 products,
+//               float32 variables), on the larger shapes
 // Times are wall-clock (UseRealTime), per iteration; items are B*T sequence
 // steps. The counter process_cpu_s is the CPU time of the whole process (all
 // threads, BLAS workers included) per iteration: on a busy machine it is the
@@ -86,9 +88,11 @@ void set_counters(benchmark::State& state, const Workload& w, double cpu_seconds
   state.counters["H"] = static_cast<double>(w.H);
 }
 
-void bm_train(benchmark::State& state, Cell cell, Workload w) {
+void bm_train(benchmark::State& state, Cell cell, Workload w, bool bf16) {
   set_seed(1234);
+  mixed_precision::set_global_policy(bf16 ? "mixed_bfloat16" : "float32");
   auto layer = make_layer(cell, w.H);
+  mixed_precision::set_global_policy("float32");
   const std::vector<Tensor> inputs{random_tensor({w.B, w.T, w.I})};
   const std::vector<Tensor> doutputs{random_tensor({w.B, w.T, w.H})};
   auto cache = layer->make_cache();
@@ -126,7 +130,15 @@ void bm_infer(benchmark::State& state, Cell cell, Workload w) {
 void register_all() {
   for (Cell c : {Cell::LSTM, Cell::GRU}) {
     for (const Workload& w : kShapes) {
-      benchmark::RegisterBenchmark(workload_name(c, "train", w).c_str(), bm_train, c, w)
+      benchmark::RegisterBenchmark(workload_name(c, "train", w).c_str(), bm_train, c, w, false)
+          ->UseRealTime()
+          ->Unit(benchmark::kMicrosecond);
+    }
+  }
+  for (Cell c : {Cell::LSTM, Cell::GRU}) {
+    for (const Workload& w : kShapes) {
+      if (w.I * w.H < 256 * 256) continue;
+      benchmark::RegisterBenchmark(workload_name(c, "train_bf16", w).c_str(), bm_train, c, w, true)
           ->UseRealTime()
           ->Unit(benchmark::kMicrosecond);
     }
@@ -172,6 +184,7 @@ int main(int argc, char** argv) {
   if (threads == 0) threads = static_cast<int>(std::thread::hardware_concurrency());
   set_num_threads(threads);
   benchmark::AddCustomContext("seqnet_threads", std::to_string(num_threads()));
+  benchmark::AddCustomContext("seqnet_bf16", mixed_precision::hardware_bfloat16() ? "AVX512_BF16" : "emulated");
   register_all();
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;

@@ -43,6 +43,7 @@
 #include "seqnet/layers/layer.hpp"
 #include "seqnet/layers/regularizers.hpp"
 #include "seqnet/memory.hpp"
+#include "seqnet/mixed_precision.hpp"
 #include "seqnet/model/layer_ref.hpp"
 #include "seqnet/model/model.hpp"
 #include "seqnet/model/symbolic.hpp"

@@ -219,6 +219,7 @@ PYBIND11_MODULE(_seqnet, m) {
 
   py::class_<Layer, std::shared_ptr<Layer>>(m, "Layer")
       .def_property_readonly("name", &Layer::name)
+      .def_property_readonly("dtype_policy_name", [](const Layer& l) { return l.dtype_policy().name(); })
       .def_property_readonly("class_name", &Layer::class_name)
       .def_property_readonly("built", &Layer::built)
       .def("get_config_json", [](const Layer& l) { return l.get_config().dump(); })
@@ -416,6 +417,11 @@ PYBIND11_MODULE(_seqnet, m) {
     return model_to_dot(mdl,
                         {.show_shapes = show_shapes, .show_layer_names = show_layer_names, .rankdir = rankdir, .dpi = dpi});
   });
+
+  m.def("set_global_policy", [](const std::string& name) { mixed_precision::set_global_policy(name); });
+  m.def("global_policy_name", [] { return mixed_precision::global_policy().name(); });
+  m.def("check_policy", [](const std::string& name) { (void)mixed_precision::Policy(name); });
+  m.def("hardware_bfloat16", &mixed_precision::hardware_bfloat16);
 
   m.def("load_model", [](const std::string& path) { return std::shared_ptr<Model>(load_model(path)); });
   m.def("model_from_json",

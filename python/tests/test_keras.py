@@ -340,3 +340,43 @@ def test_arrays_cross_without_copies_and_stay_the_callers():
         model.fit(x, y, epochs=1, batch_size=8, verbose=0)
     gc.collect()
     assert watch() is None
+
+
+def test_mixed_precision_policies_as_keras_has_them(tmp_path):
+    from seqnet.keras import mixed_precision
+
+    assert mixed_precision.global_policy().name == "float32"
+    with pytest.raises(ValueError, match="mixed_float16"):
+        mixed_precision.set_global_policy("mixed_float16")
+    with pytest.raises(TypeError):
+        mixed_precision.Policy(3)
+    rng = np.random.default_rng(8)
+    x = rng.uniform(-1, 1, size=(32, 6, 5)).astype(np.float32)
+    reference = Sequential([LSTM(16, input_shape=(6, 5), return_sequences=True), layers.GRU(8), Dense(2)])
+    try:
+        mixed_precision.set_global_policy(mixed_precision.Policy("mixed_bfloat16"))
+        assert mixed_precision.global_policy() == mixed_precision.Policy("mixed_bfloat16")
+        model = Sequential([LSTM(16, input_shape=(6, 5), return_sequences=True), layers.GRU(8),
+                            Dense(2, dtype="float32")])
+    finally:
+        mixed_precision.set_global_policy("float32")
+    lstm, gru, dense = model.layers
+    assert lstm.dtype_policy.name == "mixed_bfloat16" and lstm.compute_dtype == "bfloat16"
+    assert lstm.dtype == "float32" and lstm.variable_dtype == "float32"
+    assert dense.compute_dtype == "float32"
+    assert lstm.get_config()["dtype"] == {"class_name": "Policy", "config": {"name": "mixed_bfloat16"}}
+    model.set_weights(reference.get_weights())
+    p32, p16 = reference.predict(x, verbose=0), model.predict(x, verbose=0)
+    assert p16.dtype == np.float32
+    diff = np.abs(p16 - p32).max()
+    assert 0 < diff < 0.05 * np.abs(p32).max(), diff
+    model.compile(loss="mse", optimizer="adam")
+    model.fit(x, p32, epochs=1, verbose=0)
+    # The policy travels with the model's file.
+    model.save(str(tmp_path / "mixed.keras"))
+    loaded = models.load_model(str(tmp_path / "mixed.keras"))
+    assert [l.compute_dtype for l in loaded.layers] == ["bfloat16", "bfloat16", "float32"]
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+    weights = model.get_weights()
+    assert all(w.dtype == np.float32 for w in weights)
+    assert any(np.any(w.view(np.uint32) & 0xFFFF) for w in weights)  # variables are not rounded to bfloat16

@@ -123,6 +123,13 @@ json keras3_layer_config(const std::string& cls, const json& c, const std::strin
     // Keras 2 keys that Keras 3 no longer takes (none changes the math).
     if (k == "implementation" || k == "time_major" || k == "input_length") continue;
     if (k == "causal" && v.is_boolean() && !v.get<bool>()) continue;
+    if (k == "dtype" && v.is_object() && v.contains("config")) {  // a mixed policy, in Keras 3's form
+      out[k] = json{{"module", "keras"},
+                    {"class_name", "DTypePolicy"},
+                    {"config", v["config"]},
+                    {"registered_name", nullptr}};
+      continue;
+    }
     if (cls == "InputLayer") {
       if (k == "batch_input_shape") out["batch_shape"] = v;
       else if (k == "dtype" || k == "sparse" || k == "name") out[k] = v;

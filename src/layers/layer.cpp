@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "layers/param_guard.hpp"
+#include "seqnet/detail/ops/gemm.hpp"
 #include "seqnet/error.hpp"
 
 namespace seqnet {
@@ -50,7 +51,16 @@ void clear_session() { name_counts().clear(); }
 
 Layer::Layer(std::string class_name, std::string name)
     : class_name_(std::move(class_name)),
-      name_(name.empty() ? unique_name(to_snake_case(class_name_)) : std::move(name)) {}
+      name_(name.empty() ? unique_name(to_snake_case(class_name_)) : std::move(name)),
+      policy_(mixed_precision::global_policy()) {}
+
+namespace {
+
+ops::Precision precision_of(const mixed_precision::Policy& p) {
+  return p.bfloat16() ? ops::Precision::BFloat16 : ops::Precision::Float32;
+}
+
+}  // namespace
 
 std::string Layer::describe() const { return fmt::format("{} \"{}\"", class_name_, name_); }
 
@@ -126,7 +136,11 @@ std::vector<Tensor> Layer::forward(const std::vector<Tensor>& inputs, const Call
     cache->filled = false;
     cache->training = args.training;
   }
-  std::vector<Tensor> out = forward_impl(inputs, args, cache);
+  std::vector<Tensor> out;
+  {
+    const ops::ScopedPrecision precision(precision_of(policy_));
+    out = forward_impl(inputs, args, cache);
+  }
   if (cache != nullptr) {
     cache->inputs = inputs;
     cache->filled = args.training;
@@ -148,6 +162,7 @@ std::vector<Tensor> Layer::backward(const std::vector<Tensor>& doutputs, Cache& 
     fail_value(fmt::format("backward() expected {} output gradient{}, got {}", num_outputs(),
                            num_outputs() == 1 ? "" : "s", doutputs.size()));
   }
+  const ops::ScopedPrecision precision(precision_of(policy_));
   return backward_impl(doutputs, cache);
 }
 

@@ -88,7 +88,9 @@ std::shared_ptr<Layer> layer_from_config(const json& cc) {
     label = printable(config["name"].get<std::string>(), 64);
   }
   const ConfigReader reader(config, fmt::format("{} \"{}\" config", cls, label));
-  return f(reader);
+  std::shared_ptr<Layer> layer = f(reader);
+  if (auto policy = reader.dtype_policy()) layer->set_dtype_policy(*policy);
+  return layer;
 }
 
 }  // namespace seqnet

@@ -265,15 +265,22 @@ void ConfigReader::expect_null(const std::string& key, std::string_view why) con
   if (has(key)) fail(key, fmt::format("is {}, but seqnet supports only null: {}", brief(j_->at(key)), why));
 }
 
-void ConfigReader::expect_float32() const {
-  if (!has("dtype")) return;
+std::optional<mixed_precision::Policy> ConfigReader::dtype_policy() const {
+  if (!has("dtype")) return std::nullopt;
   const Json& v = j_->at("dtype");
-  if (v.is_string() && v.get<std::string>() == "float32") return;
-  if (v.is_object() && v.contains("config") && v["config"].is_object() && v["config"].contains("name") &&
-      v["config"]["name"] == "float32") {
-    return;  // {"class_name": "Policy", "config": {"name": "float32"}}
+  std::string name;
+  if (v.is_string()) {
+    name = v.get<std::string>();
+  } else if (v.is_object() && v.contains("config") && v["config"].is_object() && v["config"].contains("name") &&
+             v["config"]["name"].is_string()) {
+    name = v["config"]["name"].get<std::string>();  // {"class_name": "Policy", "config": {"name": ...}}
+  } else {
+    fail("dtype", fmt::format("is {}; expected a dtype policy name ('float32' or 'mixed_bfloat16')", brief(v)));
   }
-  fail("dtype", fmt::format("is {}; seqnet layers compute in float32", brief(v)));
+  if (name != "float32" && name != "mixed_bfloat16") {
+    fail("dtype", fmt::format("is {}; seqnet layers compute in float32 or under the 'mixed_bfloat16' policy", brief(v)));
+  }
+  return mixed_precision::Policy(name);
 }
 
 const Json& config_object(const Json& cc, const std::string& what) {
@@ -284,7 +291,7 @@ const Json& config_object(const Json& cc, const std::string& what) {
 }
 
 void ConfigReader::expect_common() const {
-  expect_float32();
+  (void)dtype_policy();
   expect_null("activity_regularizer", "seqnet has no activity regularizers");
 }
 
@@ -347,8 +354,13 @@ nlohmann::json regularizer_to_keras(const Regularizer& reg) {
   return json{{"class_name", "L2"}, {"config", {{"l2", json_float(reg.l2)}}}};
 }
 
+nlohmann::json dtype_policy_config(const mixed_precision::Policy& policy) {
+  if (policy.name() == "float32") return "float32";
+  return nlohmann::json{{"class_name", "Policy"}, {"config", {{"name", policy.name()}}}};  // Keras 2's form
+}
+
 nlohmann::json base_layer_config(const Layer& layer) {
-  return nlohmann::json{{"name", layer.name()}, {"trainable", true}, {"dtype", "float32"}};
+  return nlohmann::json{{"name", layer.name()}, {"trainable", true}, {"dtype", dtype_policy_config(layer.dtype_policy())}};
 }
 
 nlohmann::json layer_to_keras(const Layer& layer) {

@@ -100,7 +100,68 @@ void eigen_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, flo
   }
 }
 
+thread_local Precision precision = Precision::Float32;
+
+// bfloat16 products (the mixed_bfloat16 policy) on the time loop's panel
+// kernel: op(B) packed into bfloat16 panels, C cut into blocks of
+// kBf16Rows rows shared by the team, and K into blocks of kBf16Depth (a
+// sum per block, added to C in order) so that a block's operands stay in
+// L2. The cut depends on the shape only: the same bits on 1 or 2 threads.
+constexpr int64_t kBf16Rows = 96;
+constexpr int64_t kBf16Depth = 1024;
+
+void bf16_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
+               const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
+  // alpha and beta other than 1 and 0/1: the product into a buffer first.
+  if (alpha != 1.0f || (beta != 0.0f && beta != 1.0f)) {
+    std::vector<float> tmp(static_cast<size_t>(M * N));
+    bf16_gemm(trans_a, trans_b, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, tmp.data(), N);
+    for (int64_t i = 0; i < M; ++i)
+      for (int64_t j = 0; j < N; ++j) {
+        float& c = C[i * ldc + j];
+        c = alpha * tmp[static_cast<size_t>(i * N + j)] + (beta == 0.0f ? 0.0f : beta * c);
+      }
+    return;
+  }
+  const int64_t depth_blocks = (K + kBf16Depth - 1) / kBf16Depth;
+  // The thread's packed blocks, kept for the next call (a layer's products
+  // repeat their shapes from batch to batch).
+  static thread_local std::vector<PanelMatrix> packed_blocks;
+  // A plain reference: inside the team's lambda the thread_local name would
+  // mean the helper thread's own (empty) vector.
+  std::vector<PanelMatrix>& panels = packed_blocks;
+  if (panels.size() < static_cast<size_t>(depth_blocks)) panels.resize(static_cast<size_t>(depth_blocks));
+  for (int64_t d = 0; d < depth_blocks; ++d) {
+    const int64_t k0 = d * kBf16Depth, kk = std::min(kBf16Depth, K - k0);
+    PanelMatrix& W = panels[static_cast<size_t>(d)];
+    if (trans_b) {
+      W.pack_transposed(B, ldb, N, k0, kk);
+    } else {
+      W.pack_columns(B + k0 * ldb, ldb, kk, 0, N);
+    }
+  }
+  const int64_t blocks = (M + kBf16Rows - 1) / kBf16Rows;
+  const Precision p = precision;
+  run_blocked_steps(1, 1, blocks, 2.0 * static_cast<double>(M) * N * K, [&](int64_t, int, int64_t b0, int64_t b1) {
+    ScopedPrecision keep(p);
+    for (int64_t b = b0; b < b1; ++b) {
+      const int64_t r0 = b * kBf16Rows, rows = std::min(kBf16Rows, M - r0);
+      for (int64_t d = 0; d < depth_blocks; ++d) {
+        const int64_t k0 = d * kBf16Depth;
+        // op(A)[r][k] = A[r * lda + k] or, transposed, A[k * lda + r].
+        const float* a = trans_a ? A + k0 * lda + r0 : A + r0 * lda + k0;
+        panel_product(rows, a, trans_a ? 1 : lda, panels[static_cast<size_t>(d)], 0, N, C + r0 * ldc, ldc,
+                      d > 0 || beta == 1.0f, trans_a ? lda : 1);
+      }
+    }
+  });
+}
+
 }  // namespace
+
+Precision compute_precision() { return precision; }
+ScopedPrecision::ScopedPrecision(Precision p) : saved_(precision) { precision = p; }
+ScopedPrecision::~ScopedPrecision() { precision = saved_; }
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
@@ -111,6 +172,10 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
       float* c = C + i * ldc;
       for (int64_t j = 0; j < N; ++j) c[j] = beta == 0.0f ? 0.0f : beta * c[j];
     }
+    return;
+  }
+  if (precision == Precision::BFloat16) {
+    bf16_gemm(trans_a, trans_b, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     return;
   }
   const bool unit_scales = alpha == 1.0f && (beta == 0.0f || beta == 1.0f);

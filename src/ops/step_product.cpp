@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <chrono>
 #include <cstring>
 #include <memory>
@@ -17,10 +18,223 @@
 #endif
 
 #include "seqnet/detail/ops/gemm.hpp"
+#include "seqnet/error.hpp"
 
 namespace seqnet::ops {
 
 // ---------------------------------------------------------------- packing
+
+uint16_t bf16_bits(float f) {
+  uint32_t u = std::bit_cast<uint32_t>(f);
+  if ((u & 0x7f800000u) == 0) return static_cast<uint16_t>((u >> 16) & 0x8000u);  // zero, subnormal
+  if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<uint16_t>((u >> 16) | 0x0040u);  // NaN
+  u += 0x7fffu + ((u >> 16) & 1u);
+  return static_cast<uint16_t>(u >> 16);
+}
+
+float bf16_round(float f) { return std::bit_cast<float>(static_cast<uint32_t>(bf16_bits(f)) << 16); }
+
+namespace {
+
+bool cpu_has_avx512_bf16() {
+#ifdef SEQNET_X86
+  static const bool yes = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
+  }();
+  return yes;
+#else
+  return false;
+#endif
+}
+
+bool emulation_forced = false;
+
+PanelFormat format_for_thread() {
+  if (compute_precision() != Precision::BFloat16) return PanelFormat::Float32;
+  return cpu_has_avx512_bf16() && !emulation_forced ? PanelFormat::BFloat16Pairs : PanelFormat::BFloat16Emulated;
+}
+
+int64_t rows_for(PanelFormat f, int64_t k) {
+  switch (f) {
+    case PanelFormat::Float32: return k;
+    case PanelFormat::BFloat16Pairs: return (k + 1) / 2;
+    case PanelFormat::BFloat16Emulated: return 2 * ((k + 1) / 2);
+  }
+  return k;
+}
+
+// ---- rows of floats to bfloat16 (the same bits as bf16_bits, vectorized)
+
+#ifdef SEQNET_X86
+bool cpu_has_avx2_fma();
+#endif
+
+#ifdef SEQNET_X86
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) void bf16_row_avx512(const float* src, int64_t n,
+                                                                            uint16_t* dst) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256bh v = _mm512_cvtneps_pbh(_mm512_loadu_ps(src + i));
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), (__m256i)v);
+  }
+  if (i < n) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1u);
+    const __m256bh v = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, src + i));
+    _mm256_mask_storeu_epi16(dst + i, m, (__m256i)v);
+  }
+}
+
+// The 16-bit results in 32-bit lanes.
+__attribute__((target("avx2"))) inline __m256i bf16_bits_avx2(__m256i u) {
+  const __m256i exp_mask = _mm256_set1_epi32(0x7f800000), abs_mask = _mm256_set1_epi32(0x7fffffff);
+  const __m256i high = _mm256_srli_epi32(u, 16);
+  const __m256i is_nan = _mm256_cmpgt_epi32(_mm256_and_si256(u, abs_mask), exp_mask);
+  const __m256i is_tiny = _mm256_cmpeq_epi32(_mm256_and_si256(u, exp_mask), _mm256_setzero_si256());
+  const __m256i lsb = _mm256_and_si256(high, _mm256_set1_epi32(1));
+  __m256i r = _mm256_srli_epi32(_mm256_add_epi32(_mm256_add_epi32(u, _mm256_set1_epi32(0x7fff)), lsb), 16);
+  r = _mm256_blendv_epi8(r, _mm256_or_si256(high, _mm256_set1_epi32(0x40)), is_nan);
+  return _mm256_blendv_epi8(r, _mm256_and_si256(high, _mm256_set1_epi32(0x8000)), is_tiny);
+}
+
+__attribute__((target("avx2"))) void bf16_row_avx2(const float* src, int64_t n, uint16_t* dst) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256i a = bf16_bits_avx2(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i)));
+    const __m256i b = bf16_bits_avx2(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i + 8)));
+    // packus interleaves the 128-bit lanes: a0 b0 a1 b1 -> a0 a1 b0 b1.
+    const __m256i packed = _mm256_permute4x64_epi64(_mm256_packus_epi32(a, b), 0xd8);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(dst + i), packed);
+  }
+  for (; i < n; ++i) dst[i] = bf16_bits(src[i]);
+}
+
+__attribute__((target("avx2"))) void bf16_round_row_avx2(const float* src, int64_t n, float* dst, bool swap) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256i r = bf16_bits_avx2(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i)));
+    __m256 v = _mm256_castsi256_ps(_mm256_slli_epi32(r, 16));
+    if (swap) v = _mm256_permute_ps(v, 0xb1);  // 1 0 3 2 in each half
+    _mm256_storeu_ps(dst + i, v);
+  }
+  for (; i < n; ++i) dst[swap ? i ^ 1 : i] = bf16_round(src[i]);
+}
+#endif
+
+// dst[i] = bf16_bits(src[i]) for i < n.
+void bf16_row(const float* src, int64_t n, uint16_t* dst) {
+#ifdef SEQNET_X86
+  if (cpu_has_avx512_bf16()) return bf16_row_avx512(src, n, dst);
+  if (cpu_has_avx2_fma()) return bf16_row_avx2(src, n, dst);
+#endif
+  for (int64_t i = 0; i < n; ++i) dst[i] = bf16_bits(src[i]);
+}
+
+// dst[i] = bf16_round(src[i]) for i < n, or with `swap` dst[i ^ 1] (the
+// emulated format's order; then n must be even).
+void bf16_round_row(const float* src, int64_t n, float* dst, bool swap) {
+#ifdef SEQNET_X86
+  if (cpu_has_avx2_fma()) return bf16_round_row_avx2(src, n, dst, swap);
+#endif
+  for (int64_t i = 0; i < n; ++i) dst[swap ? i ^ 1 : i] = bf16_round(src[i]);
+}
+
+// Per-thread scratch rows for packing (grown once).
+thread_local std::vector<float> scratch_f;
+thread_local std::vector<uint16_t> scratch_lo, scratch_hi;
+
+template <class T>
+T* scratch(std::vector<T>& v, int64_t n) {
+  if (v.size() < static_cast<size_t>(n)) v.resize(static_cast<size_t>(n));
+  return v.data();
+}
+
+// Columns [col0, col0 + width) of rows [0, K) of row-major `src`.
+void pack_bf16_columns(const PanelMatrix& W, float* dst, const float* src, int64_t ld_src, int64_t col0,
+                       int64_t width) {
+  const int64_t panels = panel_count(width), R = W.panel_rows, K = W.K, padded = panels * kPanelWidth;
+  if (W.format == PanelFormat::BFloat16Pairs) {
+    uint16_t* lo = scratch(scratch_lo, padded);
+    uint16_t* hi = scratch(scratch_hi, padded);
+    std::fill(lo + width, lo + padded, uint16_t{0});
+    for (int64_t q = 0; q < R; ++q) {
+      bf16_row(src + 2 * q * ld_src + col0, width, lo);
+      if (2 * q + 1 < K) {
+        bf16_row(src + (2 * q + 1) * ld_src + col0, width, hi);
+        std::fill(hi + width, hi + padded, uint16_t{0});
+      } else {
+        std::fill(hi, hi + padded, uint16_t{0});
+      }
+      auto* d = reinterpret_cast<uint32_t*>(dst);
+      for (int64_t p = 0; p < panels; ++p) {
+        uint32_t* row = d + (p * R + q) * kPanelWidth;
+        for (int64_t j = 0; j < kPanelWidth; ++j) {
+          const int64_t c = p * kPanelWidth + j;
+          row[j] = static_cast<uint32_t>(lo[c]) | static_cast<uint32_t>(hi[c]) << 16;
+        }
+      }
+    }
+    return;
+  }
+  // Emulated: row k goes to panel row k ^ 1, rounded.
+  float* r = scratch(scratch_f, padded);
+  std::fill(r + width, r + padded, 0.0f);
+  for (int64_t k = 0; k < R; ++k) {
+    if (k < K) {
+      bf16_round_row(src + k * ld_src + col0, width, r, false);
+    } else {
+      std::fill(r, r + width, 0.0f);
+    }
+    for (int64_t p = 0; p < panels; ++p) {
+      std::memcpy(dst + (p * R + (k ^ 1)) * kPanelWidth, r + p * kPanelWidth, kPanelWidth * sizeof(float));
+    }
+  }
+}
+
+// The transpose of rows [0, width) and columns [col0, col0 + K) of `src`.
+void pack_bf16_transposed(const PanelMatrix& W, float* dst, const float* src, int64_t ld_src, int64_t col0,
+                          int64_t width) {
+  const int64_t panels = panel_count(width), R = W.panel_rows, K = W.K;
+  for (int64_t c = 0; c < panels * kPanelWidth; ++c) {
+    const int64_t p = c / kPanelWidth, j = c % kPanelWidth;
+    if (W.format == PanelFormat::BFloat16Pairs) {
+      uint16_t* row = scratch(scratch_lo, 2 * R);
+      if (c < width) {
+        bf16_row(src + c * ld_src + col0, K, row);
+        if (K % 2 != 0) row[K] = 0;
+      } else {
+        std::fill(row, row + 2 * R, uint16_t{0});
+      }
+      uint32_t word;
+      auto* d = reinterpret_cast<uint32_t*>(dst);
+      for (int64_t q = 0; q < R; ++q) {
+        std::memcpy(&word, row + 2 * q, sizeof word);
+        d[(p * R + q) * kPanelWidth + j] = word;
+      }
+    } else {
+      float* row = scratch(scratch_f, R);
+      if (c < width) {
+        if (K % 2 != 0) {
+          bf16_round_row(src + c * ld_src + col0, K - 1, row, true);
+          row[K] = bf16_round(src[c * ld_src + col0 + K - 1]);  // k = K - 1 (even) goes to K
+          row[K - 1] = 0.0f;
+        } else {
+          bf16_round_row(src + c * ld_src + col0, K, row, true);
+        }
+      } else {
+        std::fill(row, row + R, 0.0f);
+      }
+      for (int64_t k = 0; k < R; ++k) dst[(p * R + k) * kPanelWidth + j] = row[k];
+    }
+  }
+}
+
+}  // namespace
+
+bool panel_product_bf16_hardware() { return cpu_has_avx512_bf16(); }
+void bf16_convert(const float* src, int64_t n, uint16_t* dst) { bf16_row(src, n, dst); }
+void force_bf16_emulation(bool on) { emulation_forced = on; }
 
 float* PanelMatrix::packed_storage(int64_t k_rows, int64_t width) {
   K = k_rows;
@@ -28,12 +242,18 @@ float* PanelMatrix::packed_storage(int64_t k_rows, int64_t width) {
   packed = true;
   base = nullptr;
   ld = 0;
-  ensure_shape(storage, {panel_count(width), K, kPanelWidth});
+  format = format_for_thread();
+  panel_rows = rows_for(format, K);
+  ensure_shape(storage, {panel_count(width), panel_rows, kPanelWidth});
   return storage.data();
 }
 
 void PanelMatrix::pack_columns(const float* src, int64_t ld_src, int64_t k_rows, int64_t col0, int64_t width) {
   float* dst = packed_storage(k_rows, width);
+  if (format != PanelFormat::Float32) {
+    pack_bf16_columns(*this, dst, src, ld_src, col0, width);
+    return;
+  }
   const int64_t panels = panel_count(width);
   for (int64_t p = 0; p < panels; ++p) {
     const int64_t c = col0 + p * kPanelWidth, w = std::min(kPanelWidth, width - p * kPanelWidth);
@@ -47,6 +267,10 @@ void PanelMatrix::pack_columns(const float* src, int64_t ld_src, int64_t k_rows,
 
 void PanelMatrix::pack_transposed(const float* src, int64_t ld_src, int64_t width, int64_t col0, int64_t k) {
   float* dst = packed_storage(k, width);
+  if (format != PanelFormat::Float32) {
+    pack_bf16_transposed(*this, dst, src, ld_src, col0, width);
+    return;
+  }
   const int64_t panels = panel_count(width);
   for (int64_t p = 0; p < panels; ++p) {
     const int64_t w = std::min(kPanelWidth, width - p * kPanelWidth);
@@ -63,9 +287,15 @@ void PanelMatrix::pack_transposed(const float* src, int64_t ld_src, int64_t widt
 }
 
 void PanelMatrix::view_columns(const float* src, int64_t ld_src, int64_t k_rows, int64_t col0, int64_t width) {
+  if (format_for_thread() != PanelFormat::Float32) {
+    pack_columns(src, ld_src, k_rows, col0, width);  // bfloat16 needs its own copy
+    return;
+  }
   K = k_rows;
   N = width;
   packed = false;
+  format = PanelFormat::Float32;
+  panel_rows = K;
   base = src + col0;
   ld = ld_src;
 }
@@ -241,24 +471,20 @@ bool panel_product_vectorized() {
 #endif
 }
 
-void panel_product(int64_t M, const float* A, int64_t lda, const PanelMatrix& W, int64_t c0, int64_t c1, float* C,
-                   int64_t ldc, bool accumulate, int64_t a_k_stride) {
-  const int64_t aks = a_k_stride;
-  if (M <= 0 || c1 <= c0) return;
-  const int64_t K = W.K;
-  if (K == 0) {
-    if (!accumulate)
-      for (int64_t r = 0; r < M; ++r) std::fill(C + r * ldc, C + r * ldc + (c1 - c0), 0.0f);
-    return;
-  }
+namespace {
+
+// The float32 product on panels (packed: `panels`, K x kPanelWidth each; or
+// the row-major matrix `base` with row stride ld).
+void f32_product(int64_t M, const float* A, int64_t lda, int64_t aks, int64_t K, bool packed, const float* panels,
+                 const float* base, int64_t ld, int64_t c0, int64_t c1, float* C, int64_t ldc, bool accumulate) {
   int64_t col = c0;
 #ifdef SEQNET_X86
   int group = 0;
   if (const WideFn wide = M < kRows ? wide_for(M, group) : nullptr) {
-    const int64_t pstride = W.packed ? K * kPanelWidth : kPanelWidth;
+    const int64_t pstride = packed ? K * kPanelWidth : kPanelWidth;
     for (; col + group * kPanelWidth <= c1; col += group * kPanelWidth) {
-      const float* P = W.packed ? W.storage.data() + (col / kPanelWidth) * K * kPanelWidth : W.base + col;
-      wide(K, A, lda, aks, P, W.packed ? kPanelWidth : W.ld, pstride, C + (col - c0), ldc, accumulate);
+      const float* P = packed ? panels + (col / kPanelWidth) * K * kPanelWidth : base + col;
+      wide(K, A, lda, aks, P, packed ? kPanelWidth : ld, pstride, C + (col - c0), ldc, accumulate);
     }
   }
 #endif
@@ -267,12 +493,12 @@ void panel_product(int64_t M, const float* A, int64_t lda, const PanelMatrix& W,
     const float* P;
     int64_t ldp;
     bool masked_load = false;
-    if (W.packed) {
-      P = W.storage.data() + (col / kPanelWidth) * K * kPanelWidth;
+    if (packed) {
+      P = panels + (col / kPanelWidth) * K * kPanelWidth;
       ldp = kPanelWidth;
     } else {
-      P = W.base + col;
-      ldp = W.ld;
+      P = base + col;
+      ldp = ld;
       masked_load = width < kPanelWidth;
     }
     float* Cc = C + (col - c0);
@@ -284,6 +510,171 @@ void panel_product(int64_t M, const float* A, int64_t lda, const PanelMatrix& W,
                                                       accumulate);
     }
   }
+}
+
+// ------------------------------------------------------------ bfloat16
+
+// The rows of A as the panels want them (see PanelFormat): a thread's own
+// buffer, grown once (no allocation in a time loop after its first step).
+thread_local std::vector<float> bf16_operand;
+
+const float* convert_operand(PanelFormat f, int64_t M, const float* A, int64_t lda, int64_t aks, int64_t K) {
+  const int64_t R = rows_for(f, K);
+  if (bf16_operand.size() < static_cast<size_t>(M * R)) bf16_operand.resize(static_cast<size_t>(M * R));
+  float* out = bf16_operand.data();
+  for (int64_t r = 0; r < M; ++r) {
+    const float* a = A + r * lda;
+    float* o = out + r * R;
+    if (aks == 1 && f == PanelFormat::BFloat16Pairs) {
+      // Consecutive bfloat16 values are the pairs, low half first.
+      auto* h = reinterpret_cast<uint16_t*>(o);
+      bf16_row(a, K, h);
+      if (K % 2 != 0) h[K] = 0;
+      continue;
+    }
+    if (aks == 1 && K % 2 == 0) {
+      bf16_round_row(a, K, o, true);
+      continue;
+    }
+    for (int64_t q = 0; q < (K + 1) / 2; ++q) {
+      const float lo = a[2 * q * aks], hi = 2 * q + 1 < K ? a[(2 * q + 1) * aks] : 0.0f;
+      if (f == PanelFormat::BFloat16Pairs) {
+        o[q] = std::bit_cast<float>(static_cast<uint32_t>(bf16_bits(lo)) | static_cast<uint32_t>(bf16_bits(hi)) << 16);
+      } else {
+        o[2 * q] = bf16_round(hi);
+        o[2 * q + 1] = bf16_round(lo);
+      }
+    }
+  }
+  return out;
+}
+
+#ifdef SEQNET_X86
+// AVX512_BF16: MR rows x NP panels of 16 columns, MR * NP accumulators of
+// 16 floats; per pair of k one VDPBF16PS each. Each element is a sum over
+// the pairs in order, from zero, then added to C (or stored). The last
+// panel's `width` columns (1..16) are written.
+template <int MR, int NP>
+__attribute__((target("avx512f,avx512bf16"))) void tile_bf16(int64_t Q, const float* A, int64_t lda, const float* P,
+                                                              int64_t pstride, int width, float* C, int64_t ldc,
+                                                              bool accumulate) {
+  __m512 acc[MR][NP];
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+    for (int p = 0; p < NP; ++p) acc[r][p] = _mm512_setzero_ps();
+  for (int64_t q = 0; q < Q; ++q) {
+    __m512i b[NP];
+#pragma GCC unroll 4
+    for (int p = 0; p < NP; ++p) b[p] = _mm512_loadu_si512(P + p * pstride + q * kPanelWidth);
+#pragma GCC unroll 12
+    for (int r = 0; r < MR; ++r) {
+      const __m512i a = _mm512_set1_epi32(std::bit_cast<int32_t>(A[r * lda + q]));
+#pragma GCC unroll 4
+      for (int p = 0; p < NP; ++p) acc[r][p] = _mm512_dpbf16_ps(acc[r][p], (__m512bh)a, (__m512bh)b[p]);
+    }
+  }
+  const __mmask16 last = width >= 16 ? static_cast<__mmask16>(0xffff) : static_cast<__mmask16>((1u << width) - 1u);
+#pragma GCC unroll 12
+  for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 4
+    for (int p = 0; p < NP; ++p) {
+      float* c = C + r * ldc + p * kPanelWidth;
+      const __mmask16 m = p == NP - 1 ? last : static_cast<__mmask16>(0xffff);
+      __m512 v = acc[r][p];
+      if (accumulate) v = _mm512_add_ps(_mm512_maskz_loadu_ps(m, c), v);
+      _mm512_mask_storeu_ps(c, m, v);
+    }
+}
+
+using Bf16Fn = void (*)(int64_t, const float*, int64_t, const float*, int64_t, int, float*, int64_t, bool);
+
+template <int NP>
+Bf16Fn bf16_rows(int mr) {
+  switch (mr) {
+    case 1: return &tile_bf16<1, NP>;
+    case 2: return &tile_bf16<2, NP>;
+    case 3: return &tile_bf16<3, NP>;
+    case 4: return &tile_bf16<4, NP>;
+    case 5: return &tile_bf16<5, NP>;
+    case 6: return &tile_bf16<6, NP>;
+    case 7: if constexpr (NP <= 2) return &tile_bf16<7, NP>; break;
+    case 8: if constexpr (NP <= 2) return &tile_bf16<8, NP>; break;
+    case 9: if constexpr (NP == 1) return &tile_bf16<9, NP>; break;
+    case 10: if constexpr (NP == 1) return &tile_bf16<10, NP>; break;
+    case 11: if constexpr (NP == 1) return &tile_bf16<11, NP>; break;
+    case 12: if constexpr (NP == 1) return &tile_bf16<12, NP>; break;
+    default: break;
+  }
+  return nullptr;
+}
+
+// Row tile height for NP panels at once: 12, 8 or 6 rows (12-24
+// accumulators of the 32 registers).
+constexpr int bf16_tile_rows(int np) { return np == 1 ? 12 : np == 2 ? 8 : 6; }
+
+Bf16Fn bf16_kernel(int mr, int np) {
+  switch (np) {
+    case 1: return bf16_rows<1>(mr);
+    case 2: return bf16_rows<2>(mr);
+    default: return bf16_rows<4>(mr);
+  }
+}
+
+void bf16_hw_product(int64_t M, const float* A, int64_t R, const float* panels, int64_t c0, int64_t c1, float* C,
+                     int64_t ldc, bool accumulate) {
+  const int64_t pstride = R * kPanelWidth;
+  for (int64_t col = c0; col < c1;) {
+    const int64_t left = panel_count(c1 - col);
+    const int np = left >= 4 ? 4 : left >= 2 ? 2 : 1;
+    const int width = static_cast<int>(std::min(kPanelWidth, c1 - (col + (np - 1) * kPanelWidth)));
+    const float* P = panels + (col / kPanelWidth) * pstride;
+    const int rows = bf16_tile_rows(np);
+    const Bf16Fn full = bf16_kernel(rows, np);
+    int64_t r = 0;
+    for (; r + rows <= M; r += rows) full(R, A + r * R, R, P, pstride, width, C + r * ldc + (col - c0), ldc, accumulate);
+    if (r < M) {
+      bf16_kernel(static_cast<int>(M - r), np)(R, A + r * R, R, P, pstride, width, C + r * ldc + (col - c0), ldc,
+                                               accumulate);
+    }
+    col += np * kPanelWidth;
+  }
+}
+#endif
+
+}  // namespace
+
+void panel_product(int64_t M, const float* A, int64_t lda, const PanelMatrix& W, int64_t c0, int64_t c1, float* C,
+                   int64_t ldc, bool accumulate, int64_t a_k_stride) {
+  if (M <= 0 || c1 <= c0) return;
+  const int64_t K = W.K;
+  if (K == 0) {
+    if (!accumulate)
+      for (int64_t r = 0; r < M; ++r) std::fill(C + r * ldc, C + r * ldc + (c1 - c0), 0.0f);
+    return;
+  }
+  switch (W.format) {
+    case PanelFormat::Float32:
+      f32_product(M, A, lda, a_k_stride, K, W.packed, W.packed ? W.storage.data() : nullptr, W.base, W.ld, c0, c1, C,
+                  ldc, accumulate);
+      return;
+    case PanelFormat::BFloat16Emulated: {
+      const float* a = convert_operand(W.format, M, A, lda, a_k_stride, K);
+      f32_product(M, a, W.panel_rows, 1, W.panel_rows, true, W.storage.data(), nullptr, 0, c0, c1, C, ldc,
+                  accumulate);
+      return;
+    }
+    case PanelFormat::BFloat16Pairs: {
+#ifdef SEQNET_X86
+      const float* a = convert_operand(W.format, M, A, lda, a_k_stride, K);
+      bf16_hw_product(M, a, W.panel_rows, W.storage.data(), c0, c1, C, ldc, accumulate);
+      return;
+#else
+      break;
+#endif
+    }
+  }
+  throw Error("panel_product: bfloat16 pairs packed on a CPU without AVX512_BF16");
 }
 
 // ---------------------------------------------------------------- the team

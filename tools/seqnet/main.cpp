@@ -123,6 +123,11 @@ int main(int argc, char** argv) {
   run->add_option("--verbose", verbose, "Training output: 0 silent, 1 progress bar, 2 one line per epoch")
       ->check(CLI::Range(0, 2))
       ->capture_default_str();
+  std::string policy = "float32";
+  run->add_option("--dtype-policy", policy,
+                  "Mixed precision policy of every model the experiments build: float32 or mixed_bfloat16 "
+                  "(bfloat16 products, float32 variables)")
+      ->capture_default_str();
 
   seqnet::cli::ModelCommands model_commands;
   model_commands.add_to(app);
@@ -154,7 +159,10 @@ int main(int argc, char** argv) {
   }
   try {
     if (*list) return cmd_list();
-    if (*run) return cmd_run(names, quick, seed, out_dir, verbose);
+    if (*run) {
+      seqnet::mixed_precision::set_global_policy(policy);
+      return cmd_run(names, quick, seed, out_dir, verbose);
+    }
     if (model_commands.selected()) return model_commands.run();
     if (g2p_command.selected()) return g2p_command.run();
   } catch (const seqnet::cli::UsageError& e) {

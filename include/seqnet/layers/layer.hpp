@@ -33,6 +33,7 @@
 
 #include "seqnet/layers/initializers.hpp"
 #include "seqnet/layers/regularizers.hpp"
+#include "seqnet/mixed_precision.hpp"
 #include "seqnet/tensor.hpp"
 
 namespace seqnet {
@@ -90,6 +91,13 @@ class Layer {
   const std::string& name() const { return name_; }
   // `LSTM "lstm_2"`, the prefix of every error message about this layer.
   std::string describe() const;
+
+  // The layer's dtype policy (Keras's layer.dtype_policy): the global policy
+  // when the layer was made (mixed_precision::set_global_policy), or its
+  // config's "dtype". A wrapper and the layer it wraps each keep their own.
+  // forward() and backward() run the layer's products in its compute dtype.
+  const mixed_precision::Policy& dtype_policy() const { return policy_; }
+  void set_dtype_policy(const mixed_precision::Policy& policy) { policy_ = policy; }
 
   // Symbolic shape inference: checks the input shapes (None allowed for
   // batch and time) against the layer's configuration, builds the weights on
@@ -218,6 +226,7 @@ class Layer {
  private:
   std::string class_name_;
   std::string name_;
+  mixed_precision::Policy policy_;
   bool built_ = false;
   std::vector<std::weak_ptr<GraphNode>> inbound_nodes_;
 };

@@ -24,6 +24,7 @@
 #include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -54,9 +55,12 @@ nlohmann::json initializer_to_keras(const Initializer& init);
 nlohmann::json regularizer_to_keras(const Regularizer& reg);
 
 // The keys every Keras layer config starts with: {"name": layer.name(),
-// "trainable": true, "dtype": "float32"}. (Savers overwrite "trainable" from
-// the weights' flags.)
+// "trainable": true, "dtype": dtype_policy_config(layer.dtype_policy())}.
+// (Savers overwrite "trainable" from the weights' flags.)
 nlohmann::json base_layer_config(const Layer& layer);
+// A policy as a layer config's "dtype": "float32", or Keras 2's
+// {"class_name": "Policy", "config": {"name": "mixed_bfloat16"}}.
+nlohmann::json dtype_policy_config(const mixed_precision::Policy& policy);
 
 // {"class_name": layer.class_name(), "config": layer.get_config()}: how
 // wrappers nest their inner layer (Keras's layers.serialize). Throws as
@@ -111,9 +115,11 @@ class ConfigReader {
   // the message ("seqnet has no constraints").
   void expect(const std::string& key, const nlohmann::json& allowed, std::string_view why) const;
   void expect_null(const std::string& key, std::string_view why) const;
-  // Checks "dtype": absent, null, "float32", or a float32 Policy.
-  void expect_float32() const;
-  // The checks every layer config shares: expect_float32() and no
+  // "dtype": absent or null (nullopt: the global policy), or "float32" /
+  // "mixed_bfloat16" as a name or a Keras Policy object; anything else
+  // throws ValueError naming it.
+  std::optional<mixed_precision::Policy> dtype_policy() const;
+  // The checks every layer config shares: a dtype policy seqnet has and no
   // activity regularizer.
   void expect_common() const;
   // Requires each key to be absent or null ("seqnet has no weight

@@ -6,9 +6,9 @@ A tutorial listing runs after changing only its imports:
 ``import seqnet.keras as keras``.
 """
 
-from seqnet.keras import callbacks, datasets, initializers, layers, losses, metrics, models, optimizers, preprocessing, regularizers, utils
+from seqnet.keras import callbacks, datasets, initializers, layers, losses, metrics, mixed_precision, models, optimizers, preprocessing, regularizers, utils
 from seqnet.keras.layers import Input
 from seqnet.keras.models import Model, Sequential
 
-__all__ = ["callbacks", "datasets", "initializers", "layers", "losses", "metrics", "models", "optimizers", "preprocessing", "regularizers",
+__all__ = ["callbacks", "datasets", "initializers", "layers", "losses", "metrics", "mixed_precision", "models", "optimizers", "preprocessing", "regularizers",
            "utils", "Input", "Model", "Sequential"]

@@ -57,6 +57,8 @@ def Input(shape=None, batch_size=None, name=None, batch_shape=None, dtype=None, 
 def _to_config_value(key, v):
     if isinstance(v, Layer):
         return {"class_name": v._class_name, "config": v.get_config()}
+    if key == "dtype" and hasattr(v, "compute_dtype") and hasattr(v, "name"):  # a mixed_precision.Policy
+        return v.name
     if key.endswith("regularizer"):
         return _regularizers.serialize(v)
     if isinstance(v, tuple):
@@ -102,6 +104,24 @@ class Layer:
 
     def get_config(self):
         return json.loads(self._core.get_config_json())
+
+    @property
+    def dtype_policy(self):
+        from seqnet.keras.mixed_precision import Policy
+        return Policy(self._core.dtype_policy_name)
+
+    @property
+    def compute_dtype(self):
+        return self.dtype_policy.compute_dtype
+
+    @property
+    def variable_dtype(self):
+        return "float32"
+
+    @property
+    def dtype(self):
+        """The variables' dtype, as in Keras."""
+        return "float32"
 
     def count_params(self):
         return self._core.count_params()

@@ -21,6 +21,25 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
 // The same on strided views: C = alpha * op(A) * op(B) + beta * C.
 void gemm(bool trans_a, bool trans_b, float alpha, const MatView& A, const MatView& B, float beta, const MatView& C);
 
+// The precision of the products the calling thread runs: float32, or
+// bfloat16 operands with float32 sums (the mixed_bfloat16 policy; see
+// seqnet/mixed_precision.hpp). A layer sets it around its own forward and
+// backward work (Layer::forward / backward); work it hands to other threads
+// carries it (packed panels keep their format; Bidirectional's second
+// direction sets the scope again).
+enum class Precision { Float32, BFloat16 };
+Precision compute_precision();
+class ScopedPrecision {
+ public:
+  explicit ScopedPrecision(Precision p);
+  ~ScopedPrecision();
+  ScopedPrecision(const ScopedPrecision&) = delete;
+  ScopedPrecision& operator=(const ScopedPrecision&) = delete;
+
+ private:
+  Precision saved_;
+};
+
 // The most threads a product may use. Default: OpenBLAS's default
 // (OPENBLAS_NUM_THREADS or OMP_NUM_THREADS when set, else all cores);
 // n <= 0 restores it. Products of at most 4 rows run in Eigen and products of

@@ -30,13 +30,27 @@ inline constexpr int64_t kTileRows = 6;
 
 inline int64_t panel_count(int64_t width) { return (width + kPanelWidth - 1) / kPanelWidth; }
 
+// How a packed PanelMatrix holds its values. Packing picks it from the
+// calling thread's compute_precision() (ops/gemm.hpp):
+// - Float32: panel p is K x kPanelWidth floats, row k = W[k][16p .. 16p+15].
+// - BFloat16Pairs (bfloat16, CPUs with AVX512_BF16): ceil(K/2) rows of
+//   kPanelWidth 32-bit words, word (q, j) = bf16(W[2q][c]) in its low half
+//   and bf16(W[2q+1][c]) in its high half (zero past K): VDPBF16PS's layout.
+// - BFloat16Emulated (bfloat16 elsewhere): 2 ceil(K/2) rows of floats, the
+//   bf16-rounded rows in the order 1, 0, 3, 2, ...: the float32 kernel then
+//   adds the exact products in the order VDPBF16PS does (odd k, then even),
+//   so both give the same bits (subnormal sums apart).
+enum class PanelFormat { Float32, BFloat16Pairs, BFloat16Emulated };
+
 // A (K, N) weight as panels of kPanelWidth columns. Either packed (each
-// panel K x kPanelWidth contiguous, the last one zero-padded) or a view of
-// the row-major matrix itself (worth it when A has few rows and every panel
-// is used once).
+// panel contiguous, the last one zero-padded; see PanelFormat) or a view of
+// the row-major float32 matrix itself (worth it when A has few rows and
+// every panel is used once; never in bfloat16, where view_columns packs).
 struct PanelMatrix {
   int64_t K = 0, N = 0;
   bool packed = false;
+  PanelFormat format = PanelFormat::Float32;
+  int64_t panel_rows = 0;       // rows per packed panel (K, ceil(K/2) or 2 ceil(K/2))
   const float* base = nullptr;  // unpacked: the matrix, row stride ld
   int64_t ld = 0;
   Tensor storage;  // packed panels
@@ -64,6 +78,20 @@ void panel_product(int64_t M, const float* A, int64_t lda, const PanelMatrix& W,
 
 // Whether panel_product runs the AVX2/FMA kernel on this CPU (else portable code).
 bool panel_product_vectorized();
+// Whether bfloat16 panels use AVX512_BF16 on this CPU (else emulation).
+bool panel_product_bf16_hardware();
+// Tests: pack bfloat16 panels in the emulated format even where the CPU has
+// AVX512_BF16 (so both paths are tested on one machine). Not thread-safe.
+void force_bf16_emulation(bool on);
+
+// float32 -> bfloat16, to nearest even; subnormals become signed zeros (as
+// VDPBF16PS reads them), NaN stays a (quiet) NaN, overflow gives infinity.
+uint16_t bf16_bits(float f);
+// The float32 value of bf16_bits(f).
+float bf16_round(float f);
+// dst[i] = bf16_bits(src[i]) for i < n, vectorized (VCVTNEPS2BF16 where the
+// CPU has AVX512_BF16, AVX2 integer code otherwise); the same bits.
+void bf16_convert(const float* src, int64_t n, uint16_t* dst);
 
 // Runs a time loop of `steps` steps, each of `phases` phases, over `blocks`
 // unit blocks: body(s, phase, b0, b1) must process blocks [b0, b1) of that
