@@ -54,8 +54,8 @@ void set_global_policy(const Policy& policy) { global() = policy; }
 void set_global_policy(const std::string& name) { global() = Policy(name); }
 const Policy& global_policy() { return global(); }
 
-// The features the products' AVX512_BF16 kernels need (the same test as
-// ops::panel_product_bf16_hardware, which this base layer cannot include).
+// The features the products' AVX512_BF16 kernels (src/ops/step_product.cpp)
+// need; they ask here.
 bool hardware_bfloat16() {
 #if defined(__x86_64__) || defined(__i386__)
   static const bool yes = [] {

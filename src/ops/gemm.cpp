@@ -141,9 +141,8 @@ void bf16_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, floa
     }
   }
   const int64_t blocks = (M + kBf16Rows - 1) / kBf16Rows;
-  const Precision p = precision;
+  // The helpers need no precision of their own: the panels carry their format.
   run_blocked_steps(1, 1, blocks, 2.0 * static_cast<double>(M) * N * K, [&](int64_t, int, int64_t b0, int64_t b1) {
-    ScopedPrecision keep(p);
     for (int64_t b = b0; b < b1; ++b) {
       const int64_t r0 = b * kBf16Rows, rows = std::min(kBf16Rows, M - r0);
       for (int64_t d = 0; d < depth_blocks; ++d) {

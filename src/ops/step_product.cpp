@@ -19,6 +19,7 @@
 
 #include "seqnet/detail/ops/gemm.hpp"
 #include "seqnet/error.hpp"
+#include "seqnet/mixed_precision.hpp"
 
 namespace seqnet::ops {
 
@@ -36,18 +37,7 @@ float bf16_round(float f) { return std::bit_cast<float>(static_cast<uint32_t>(bf
 
 namespace {
 
-bool cpu_has_avx512_bf16() {
-#ifdef SEQNET_X86
-  static const bool yes = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
-           __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bf16");
-  }();
-  return yes;
-#else
-  return false;
-#endif
-}
+bool cpu_has_avx512_bf16() { return mixed_precision::hardware_bfloat16(); }
 
 bool emulation_forced = false;
 

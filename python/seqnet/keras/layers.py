@@ -121,7 +121,7 @@ class Layer:
     @property
     def dtype(self):
         """The variables' dtype, as in Keras."""
-        return "float32"
+        return self.variable_dtype
 
     def count_params(self):
         return self._core.count_params()
