@@ -409,13 +409,35 @@ __attribute__((target("avx2,fma"))) void wide_avx2(int64_t K, const float* A, in
 
 using WideFn = void (*)(int64_t, const float*, int64_t, int64_t, const float*, int64_t, int64_t, float*, int64_t, bool);
 
-// The kernel and its panel count for M < kRows rows (null: none).
-WideFn wide_for(int64_t rows, int& panels) {
-  if (!cpu_has_avx2_fma()) return nullptr;
+// The most panels a few-row kernel takes at once (MR + 2 NP MR + 1 <= 16
+// registers), by row count.
+constexpr int kWidePanels[kRows] = {0, 6, 3, 2, 0, 0};
+
+template <int MR>
+WideFn wide_panels(int np) {
+  switch (np) {
+    case 1: return &wide_avx2<MR, 1>;
+    case 2: return &wide_avx2<MR, 2>;
+    case 3: if constexpr (MR <= 2) return &wide_avx2<MR, 3>; break;
+    case 4: if constexpr (MR == 1) return &wide_avx2<MR, 4>; break;
+    case 5: if constexpr (MR == 1) return &wide_avx2<MR, 5>; break;
+    case 6: if constexpr (MR == 1) return &wide_avx2<MR, 6>; break;
+    default: break;
+  }
+  return nullptr;
+}
+
+// The kernel for M < kRows rows and at most `left` full panels, and its
+// panel count (null: none). Tails get a narrower kernel of the same kind
+// rather than the row tile, whose two sums per row wait on the FMA latency.
+WideFn wide_for(int64_t rows, int64_t left, int& panels) {
+  if (!cpu_has_avx2_fma() || rows <= 0 || rows >= kRows || left <= 0) return nullptr;
+  panels = static_cast<int>(std::min<int64_t>(kWidePanels[rows], left));
+  if (panels == 0) return nullptr;
   switch (rows) {
-    case 1: panels = 6; return &wide_avx2<1, 6>;
-    case 2: panels = 3; return &wide_avx2<2, 3>;
-    case 3: panels = 2; return &wide_avx2<3, 2>;
+    case 1: return wide_panels<1>(panels);
+    case 2: return wide_panels<2>(panels);
+    case 3: return wide_panels<3>(panels);
     default: return nullptr;
   }
 }
@@ -469,12 +491,24 @@ void f32_product(int64_t M, const float* A, int64_t lda, int64_t aks, int64_t K,
                  const float* base, int64_t ld, int64_t c0, int64_t c1, float* C, int64_t ldc, bool accumulate) {
   int64_t col = c0;
 #ifdef SEQNET_X86
-  int group = 0;
-  if (const WideFn wide = M < kRows ? wide_for(M, group) : nullptr) {
+  // 1-3 rows left below the full row tiles (a batch of 32 leaves 2): they
+  // go to the few-row kernels across panels, whose sums keep more
+  // accumulators busy than a short row tile's.
+  if (const int64_t rem = M % kRows; M > kRows && rem < 4 && rem > 0 && cpu_has_avx2_fma()) {
+    const int64_t full = M - rem;
+    f32_product(full, A, lda, aks, K, packed, panels, base, ld, c0, c1, C, ldc, accumulate);
+    f32_product(rem, A + full * lda, lda, aks, K, packed, panels, base, ld, c0, c1, C + full * ldc, ldc, accumulate);
+    return;
+  }
+  if (M < kRows) {
     const int64_t pstride = packed ? K * kPanelWidth : kPanelWidth;
-    for (; col + group * kPanelWidth <= c1; col += group * kPanelWidth) {
+    int group = 0;
+    // Full panels only: the kernel writes all 16 columns of each (a last
+    // narrower panel goes to the row tile below).
+    while (const WideFn wide = wide_for(M, (c1 - col) / kPanelWidth, group)) {
       const float* P = packed ? panels + (col / kPanelWidth) * K * kPanelWidth : base + col;
       wide(K, A, lda, aks, P, packed ? kPanelWidth : ld, pstride, C + (col - c0), ldc, accumulate);
+      col += group * kPanelWidth;
     }
   }
 #endif
