@@ -19,6 +19,11 @@ namespace seqnet::layers {
 
 namespace {
 
+// At most this many rows (T * B) of inputs: the input projection runs inside
+// the time loop (Recurrent::forward_impl). ops::gemm takes the time loop's
+// kernel for so few rows too, so the sums are the same.
+constexpr int64_t kFusedProjectionRows = 4;
+
 // Whether step s of sequence b outputs zeros instead of its state Hs[s+1].
 // Keras: a masked step outputs the previous *output* (zeros with
 // zero_output_for_mask), and the previous output before a sequence's first
@@ -207,9 +212,20 @@ std::vector<Tensor> Recurrent::forward_impl(const std::vector<Tensor>& in, const
     }
   }
 
-  // All input projections in one GEMM: Z = X . kernel (+ input bias).
-  ops::gemm(false, false, T * B, G * H, I, 1.0f, c.X.data(), I, kernel_->value.data(), G * H, 0.0f, c.Z.data(), G * H);
-  if (const float* ib = input_bias()) ops::add_row_vector(c.Z.data(), T * B, G * H, G * H, ib);
+  // All input projections in one GEMM: Z = X . kernel (+ input bias). With
+  // few rows in all (single steps of streaming inference), each thread
+  // projects its own unit blocks inside the time loop instead, so that the
+  // threads share the reading of the kernel as they share the recurrent
+  // kernel's; the same kernel and the same sums as ops::gemm's for so few rows.
+  c.fused_projection = T * B <= kFusedProjectionRows;
+  if (c.fused_projection) {
+    c.Wk.resize(static_cast<size_t>(G));
+    for (int64_t g = 0; g < G; ++g) c.Wk[g].view_columns(kernel_->value.data(), G * H, I, g * H, H);
+  } else {
+    ops::gemm(false, false, T * B, G * H, I, 1.0f, c.X.data(), I, kernel_->value.data(), G * H, 0.0f, c.Z.data(),
+              G * H);
+    if (const float* ib = input_bias()) ops::add_row_vector(c.Z.data(), T * B, G * H, G * H, ib);
+  }
 
   for (int k = 0; k < S; ++k) {
     Tensor& dst = k == 0 ? c.Hs : c.Cs;
@@ -228,10 +244,13 @@ std::vector<Tensor> Recurrent::forward_impl(const std::vector<Tensor>& in, const
 
   pack_weights(c, false);
   const int phases = forward_phases();
-  ops::run_blocked_steps(T, phases, ops::panel_count(H), 2.0 * static_cast<double>(B * H * G * H),
-                         [&](int64_t s, int phase, int64_t b0, int64_t b1) {
-                           step_forward(c, s, phase, b0 * ops::kPanelWidth, std::min(H, b1 * ops::kPanelWidth));
-                         });
+  const double step_flops = 2.0 * static_cast<double>(B * (c.fused_projection ? I + H : H) * G * H);
+  const float* ib = input_bias();
+  ops::run_blocked_steps(T, phases, ops::panel_count(H), step_flops, [&](int64_t s, int phase, int64_t b0, int64_t b1) {
+    const int64_t u0 = b0 * ops::kPanelWidth, u1 = std::min(H, b1 * ops::kPanelWidth);
+    if (c.fused_projection && phase == 0) project_step(c, s, u0, u1, ib);
+    step_forward(c, s, phase, u0, u1);
+  });
 
   // Outputs.
   std::vector<Tensor> out;
@@ -270,6 +289,20 @@ std::vector<Tensor> Recurrent::forward_impl(const std::vector<Tensor>& in, const
     for (const auto& st : final_states) states_.push_back(st.clone());
   }
   return out;
+}
+
+void Recurrent::project_step(RecurrentCache& c, int64_t s, int64_t u0, int64_t u1, const float* input_bias) {
+  const int64_t B = c.B, H = c.H, G = c.G, GH = G * H;
+  float* z = c.Z.data() + s * B * GH;
+  const float* x = c.X.data() + s * B * c.I;
+  for (int64_t g = 0; g < G; ++g) {
+    ops::panel_product(B, x, c.I, c.Wk[g], u0, u1, z + g * H + u0, GH, false);
+    if (input_bias == nullptr) continue;
+    for (int64_t b = 0; b < B; ++b) {
+      float* row = z + b * GH + g * H;
+      for (int64_t j = u0; j < u1; ++j) row[j] += input_bias[g * H + j];
+    }
+  }
 }
 
 void Recurrent::pack_weights(RecurrentCache& c, bool backward) const {

@@ -36,6 +36,10 @@ struct RecurrentCache : Cache {
   int num_state_inputs = 0;
   // The recurrent kernel as the loop's products read it (Recurrent::pack_weights).
   std::vector<ops::PanelMatrix> Wf, Wb;
+  // Few rows in all (Recurrent::forward_impl): the input projection of each
+  // step runs inside the time loop, on the kernel's gate columns Wk.
+  bool fused_projection = false;
+  std::vector<ops::PanelMatrix> Wk;
 
   // The GEMM operand of step s: Hop[s] with recurrent dropout, else Hs[s].
   const float* h_operand(int64_t s) const {

@@ -192,6 +192,10 @@ class Recurrent : public Layer {
   // PanelMatrix per gate in c.Wf (U's columns of that gate); backward, U^T
   // in c.Wb[0]. A cell whose products differ overrides it.
   virtual void pack_weights(RecurrentCache& c, bool backward) const;
+  // Z[s][:, gate g, u0:u1] = X[s] . kernel[:, gate g, u0:u1] (+ input bias)
+  // for every gate: the input projection of step s for one thread's units,
+  // when c.fused_projection (few rows in all).
+  static void project_step(RecurrentCache& c, int64_t s, int64_t u0, int64_t u1, const float* input_bias);
   // Weight gradients after the reverse loop. Default: dkernel += X^T dZ,
   // drecurrent += Hop^T dZ, dbias += colsum(dZ).
   virtual void weight_gradients(RecurrentCache& c);
