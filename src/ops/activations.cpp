@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <vector>
 
 #include "seqnet/error.hpp"
 
@@ -35,6 +36,28 @@ constexpr std::array<NamedAct, 11> kActs{{{"linear", Act::Linear},
                                           {"softsign", Act::Softsign},
                                           {"softmax", Act::Softmax}}};
 
+// Eigen evaluates a coefficient-wise expression in packets, but peels
+// scalar iterations off the start (up to the destination's alignment) and
+// the end, and its scalar exp and tanh round differently from its packet
+// ones: an element's bits would depend on its address and on n (a sequence
+// streamed a step at a time, whose gates sit at other offsets, would not
+// give the bits of the whole sequence). So every element goes through the
+// packet code: chunks are copied into an aligned buffer padded to whole
+// packets, `f` maps the buffer in place, and the chunk is copied back.
+template <class F>
+void packetwise(const float* x, float* y, int64_t n, F&& f) {
+  constexpr int64_t kChunk = 256, kPad = 16;
+  alignas(64) float buf[kChunk];
+  for (int64_t i = 0; i < n; i += kChunk) {
+    const int64_t m = std::min(kChunk, n - i), padded = (m + kPad - 1) / kPad * kPad;
+    std::copy_n(x + i, m, buf);
+    std::fill(buf + m, buf + padded, 0.0f);
+    Eigen::Map<Eigen::ArrayXf, Eigen::Aligned64> B(buf, padded);
+    f(B);
+    std::copy_n(buf, m, y + i);
+  }
+}
+
 }  // namespace
 
 Act parse_activation(std::string_view name, std::string_view context) {
@@ -55,41 +78,40 @@ std::string activation_name(Act a) {
 }
 
 void activate(Act a, const float* x, float* y, int64_t n) {
-  ConstArrayMap X(x, n);
-  ArrayMap Y(y, n);
+  using Buf = Eigen::Map<Eigen::ArrayXf, Eigen::Aligned64>;
   switch (a) {
     case Act::Linear:
-      if (x != y) Y = X;
+      if (x != y) std::copy_n(x, n, y);
       break;
     case Act::Tanh:
-      Y = X.tanh();
+      packetwise(x, y, n, [](Buf& X) { X = X.tanh(); });
       break;
     case Act::Sigmoid:
       // 1 / (1 + exp(-x)) keeps full relative precision in both tails
       // (Eigen's logistic() loses it below about -9).
-      Y = (1.0f + (-X).exp()).inverse();
+      packetwise(x, y, n, [](Buf& X) { X = (1.0f + (-X).exp()).inverse(); });
       break;
     case Act::HardSigmoid:
-      Y = (0.2f * X + 0.5f).max(0.0f).min(1.0f);
+      packetwise(x, y, n, [](Buf& X) { X = (0.2f * X + 0.5f).max(0.0f).min(1.0f); });
       break;
     case Act::Keras3HardSigmoid:
-      Y = (X + 3.0f).max(0.0f).min(6.0f) / 6.0f;
+      packetwise(x, y, n, [](Buf& X) { X = (X + 3.0f).max(0.0f).min(6.0f) / 6.0f; });
       break;
     case Act::Relu:
-      Y = X.max(0.0f);
+      packetwise(x, y, n, [](Buf& X) { X = X.max(0.0f); });
       break;
     case Act::Elu:
-      Y = (X > 0.0f).select(X, X.exp() - 1.0f);
+      packetwise(x, y, n, [](Buf& X) { X = (X > 0.0f).select(X, X.exp() - 1.0f); });
       break;
     case Act::Selu:
-      Y = kSeluScale * (X > 0.0f).select(X, kSeluAlpha * (X.exp() - 1.0f));
+      packetwise(x, y, n, [](Buf& X) { X = kSeluScale * (X > 0.0f).select(X, kSeluAlpha * (X.exp() - 1.0f)); });
       break;
     case Act::Softplus:
       // max(x, 0) + log1p(exp(-|x|)) never overflows.
-      Y = X.max(0.0f) + (-X.abs()).exp().log1p();
+      packetwise(x, y, n, [](Buf& X) { X = X.max(0.0f) + (-X.abs()).exp().log1p(); });
       break;
     case Act::Softsign:
-      Y = X / (1.0f + X.abs());
+      packetwise(x, y, n, [](Buf& X) { X = X / (1.0f + X.abs()); });
       break;
     case Act::Softmax:
       throw ValueError("activate: softmax is not elementwise; use softmax_rows");
@@ -101,19 +123,7 @@ void activate_rows(Act a, float* data, int64_t rows, int64_t cols, int64_t ld) {
     activate(a, data, data, rows * cols);
     return;
   }
-  // Column-major view of the block: `cols` contiguous floats per row.
-  using Block = Eigen::Map<Eigen::ArrayXXf, Eigen::Unaligned, Eigen::OuterStride<>>;
-  Block X(data, cols, rows, Eigen::OuterStride<>(ld));
-  switch (a) {
-    case Act::Tanh:
-      X = X.tanh();
-      return;
-    case Act::Sigmoid:
-      X = (1.0f + (-X).exp()).inverse();
-      return;
-    default:
-      for (int64_t r = 0; r < rows; ++r) activate(a, data + r * ld, data + r * ld, cols);
-  }
+  for (int64_t r = 0; r < rows; ++r) activate(a, data + r * ld, data + r * ld, cols);
 }
 
 void activate_backward(Act a, const float* y, const float* dy, float* dx, int64_t n) {
@@ -145,8 +155,14 @@ void activate_backward(Act a, const float* y, const float* dy, float* dx, int64_
       DX = (Y > 0.0f).select(kSeluScale * DY, DY * (Y + kSeluScale * kSeluAlpha));
       break;
     case Act::Softplus:
-      DX = DY * (1.0f - (-Y).exp());
+    {
+      // exp(-y) through the packet code (see packetwise), then the product
+      // (dx may be dy itself).
+      std::vector<float> e(static_cast<size_t>(n));
+      packetwise(y, e.data(), n, [](Eigen::Map<Eigen::ArrayXf, Eigen::Aligned64>& E) { E = (-E).exp(); });
+      DX = DY * (1.0f - ConstArrayMap(e.data(), n));
       break;
+    }
     case Act::Softsign:
       DX = DY * (1.0f - Y.abs()).square();
       break;
@@ -160,7 +176,8 @@ void softmax_rows(const float* x, float* y, int64_t rows, int64_t cols) {
     ConstArrayMap X(x + r * cols, cols);
     ArrayMap Y(y + r * cols, cols);
     const float m = X.maxCoeff();
-    Y = (X - m).exp();
+    Y = X - m;
+    packetwise(Y.data(), Y.data(), cols, [](Eigen::Map<Eigen::ArrayXf, Eigen::Aligned64>& E) { E = E.exp(); });
     Y /= Y.sum();
   }
 }

@@ -5,7 +5,9 @@
 #include <seqnet/detail/ops/activations.hpp>
 #include <seqnet/seqnet.hpp>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <vector>
 
@@ -94,6 +96,37 @@ TEST_P(Activations, InPlaceAndTensorForms) {
   EXPECT_EQ(ops::parse_activation(c.name, "ctx"), c.act);
   EXPECT_EQ(ops::activation_name(c.act), c.name);
   EXPECT_TRUE(ops::is_elementwise(c.act));
+}
+
+TEST_P(Activations, AnElementsBitsDoNotDependOnItsAddressOrTheLength) {
+  // Every offset within a cache line and lengths on both sides of whole
+  // packets and of the kernels' chunks: the same input gives the same bits
+  // (a step's gates sit at other offsets when a sequence is streamed).
+  const Case c = GetParam();
+  const std::vector<float> xs = grid();
+  const int64_t n = static_cast<int64_t>(xs.size());
+  std::vector<float> want(n), dwant(n);
+  std::vector<float> dy(n, 0.75f);
+  ops::activate(c.act, xs.data(), want.data(), n);
+  ops::activate_backward(c.act, want.data(), dy.data(), dwant.data(), n);
+  std::vector<float> buf(n + 32), out(n + 32), dout(n + 32), dys(n + 32, 0.75f);
+  for (int64_t offset = 0; offset < 16; ++offset) {
+    for (const int64_t len : {int64_t{1}, int64_t{7}, int64_t{9}, int64_t{17}, int64_t{255}, int64_t{257}, n - 40}) {
+      const int64_t start = (offset * 37) % (n - len);  // which inputs: varies with the offset
+      std::copy_n(xs.data() + start, len, buf.data() + offset);
+      ops::activate(c.act, buf.data() + offset, out.data() + offset, len);
+      ops::activate_backward(c.act, out.data() + offset, dys.data() + offset, dout.data() + offset, len);
+      ops::activate_rows(c.act, buf.data() + offset, 1, len, len + 3);  // in place, one row
+      for (int64_t i = 0; i < len; ++i) {
+        ASSERT_EQ(std::bit_cast<uint32_t>(out[offset + i]), std::bit_cast<uint32_t>(want[start + i]))
+            << c.name << "(" << xs[start + i] << ") at offset " << offset << ", length " << len;
+        ASSERT_EQ(std::bit_cast<uint32_t>(buf[offset + i]), std::bit_cast<uint32_t>(want[start + i]))
+            << c.name << " by rows at offset " << offset << ", length " << len;
+        ASSERT_EQ(std::bit_cast<uint32_t>(dout[offset + i]), std::bit_cast<uint32_t>(dwant[start + i]))
+            << c.name << "' at offset " << offset << ", length " << len;
+      }
+    }
+  }
 }
 
 TEST(Activations, HardSigmoidIsKeras2Definition) {
