@@ -71,6 +71,11 @@ units, while oneDNN uses AVX-512. OPENBLAS_CORETYPE=SkylakeX in the
 environment (passed on to seqnet_bench and PyTorch) selects the AVX-512
 kernels.
 
+Single steps (infer/1x1x...): a line each with the time the weights take
+to read at the read bandwidth peak_probe measured for a buffer of their size
+(L2 or L3), per thread, beside the FMA floor: a single step reads every
+weight once, so it is bound by the former.
+
 mixed_bfloat16: seqnet_bench's train_bf16 workloads (the larger shapes under
 the mixed_bfloat16 policy) get a line each with their speed-up over seqnet's
 float32 train.
@@ -406,6 +411,25 @@ def print_table(threads, names, seq, tor, seq_cpu, tor_cpu, seq_ctx, tor_ctx, wi
             b16 = statistics.median(seq[name])
             print("mixed_bfloat16 %s: %.2fx seqnet float32 (%s products)" % (
                 name.replace("/train_bf16/", "/train/"), f32 / b16, seq_ctx.get("seqnet_bf16", "bfloat16")))
+    # Single steps read every weight once: bound by the cache bandwidth.
+    read = (peak or {}).get("read_gbytes_per_s", {})
+    for name in names:
+        m = WORKLOAD_RE.match(name)
+        if not m or m.group(2) != "infer" or m.group(3) != "1" or m.group(4) != "1" or not seq.get(name):
+            continue
+        I, H = int(m.group(5)), int(m.group(6))
+        G = 4 if m.group(1) == "LSTM" else 3
+        weight_bytes = 4 * G * H * (I + H)
+        level = next((b for b in sorted(read, key=int) if int(b) >= weight_bytes), None)
+        line = "single step %s: %.1f us; weights %d KB" % (name, statistics.median(seq[name]) * 1e6,
+                                                           weight_bytes >> 10)
+        if level:
+            floor = weight_bytes / (read[level] * 1e9) / threads
+            line += ("; reading them at the measured read bandwidth (%.0f GB/s per thread, %d KB buffer) "
+                     "takes %.1f us on %d thread%s, the FMAs at peak %.1f us" % (
+                         read[level], int(level) >> 10, floor * 1e6, threads, "" if threads == 1 else "s",
+                         step_flops(name) / (peak_gflops * 1e9) * 1e6 if peak_gflops else float("nan")))
+        print(line)
     return rows
 
 

@@ -118,7 +118,7 @@ struct Shape {
 constexpr Shape kShapes[] = {
     {32, 4, 10, 16}, {21, 5, 100, 150}, {128, 500, 32, 32}, {64, 100, 256, 256}, {64, 50, 512, 512},
 };
-constexpr Shape kSingleStep = {1, 1, 128, 128};
+constexpr Shape kSingleSteps[] = {{1, 1, 128, 128}, {1, 1, 512, 512}};
 
 struct Workload {
   Cell cell;
@@ -142,7 +142,7 @@ std::vector<Workload> all_workloads() {
   for (Cell c : {Cell::LSTM, Cell::GRU})
     for (const Shape& s : kShapes) out.push_back({c, Mode::Train, s, workload_name(c, Mode::Train, s)});
   for (Cell c : {Cell::LSTM, Cell::GRU}) {
-    out.push_back({c, Mode::Infer, kSingleStep, workload_name(c, Mode::Infer, kSingleStep)});
+    for (const Shape& s : kSingleSteps) out.push_back({c, Mode::Infer, s, workload_name(c, Mode::Infer, s)});
     for (const Shape& s : kShapes) out.push_back({c, Mode::Infer, s, workload_name(c, Mode::Infer, s)});
   }
   return out;

@@ -25,12 +25,20 @@
 // AVX2's). Code built without AVX-512 (seqnet built by GCC 12 uses
 // -mno-avx512f) can reach at most the AVX2 figure.
 //
+// Read bandwidth: one pinned thread sums a buffer of 16 KB, 512 KB and 8 MB
+// (in L1, L2 and L3 of current cores) over and over with 256-bit loads, the
+// loads of seqnet's AVX2 kernels, 8 independent sums; the best of the
+// repetitions, in GB/s ("read_gbytes_per_s", keyed by the buffer's bytes).
+// It bounds the products whose weights come from a cache level each call:
+// single-step inference reads all of a layer's weights once per step.
+//
 // Output (stdout), a JSON document:
 //   {"cpu": "<model name from /proc/cpuinfo>", "cpu_id": "<vendor> family F model M",
 //    "logical_cpus": N (those it may use), "isa": "avx512", "peak_gflops": {"1": ..., "2": ...},
 //    "by_isa": {"avx512": {"1": ..., "2": ...}, "avx2": {...}},
 //    "peak_gflops_wall": {"1": ..., "2": ...}, "scaling": {"2": 0.99},
-//    "pinned_cpus": [0, 1], "chains": 12, "burst_s": 0.06, "repetitions": 3}
+//    "pinned_cpus": [0, 1], "chains": 12, "burst_s": 0.06, "repetitions": 3,
+//    "read_gbytes_per_s": {"16384": ..., "524288": ..., "8388608": ...}}
 // where scaling is the k-thread wall-time peak over k x the 1-thread one: well
 // below 1 when other processes hold some cores (then a warning goes to stderr;
 // the CPU-time peak stays meaningful) or k exceeds the cores.
@@ -204,6 +212,50 @@ double thread_cpu_seconds() {
   return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
 }
 
+// Sums `passes` passes over n floats (n a multiple of 64) with 8 chains of
+// 256-bit adds: bound by the loads, not the adds' latency.
+__attribute__((target("avx2"))) float read_passes(const float* buf, int64_t n, int64_t passes) {
+  __m256 acc[8];
+  for (auto& a : acc) a = _mm256_setzero_ps();
+  for (int64_t p = 0; p < passes; ++p) {
+    for (int64_t i = 0; i < n; i += 64) {
+#pragma GCC unroll 8
+      for (int j = 0; j < 8; ++j) acc[j] = _mm256_add_ps(acc[j], _mm256_loadu_ps(buf + i + 8 * j));
+    }
+  }
+  __m256 s = acc[0];
+  for (int j = 1; j < 8; ++j) s = _mm256_add_ps(s, acc[j]);
+  float lanes[8];
+  _mm256_storeu_ps(lanes, s);
+  return lanes[0] + lanes[7];
+}
+
+// GB/s reading a buffer of `bytes` on this thread: the best of `repetitions`
+// runs of about `seconds` each.
+double read_bandwidth(int64_t bytes, double seconds, int repetitions) {
+  const int64_t n = bytes / 4 / 64 * 64;
+  std::vector<float> buf(static_cast<size_t>(n), 1e-3f);
+  int64_t passes = 1;
+  for (;;) {  // calibrate
+    const double t0 = now_seconds();
+    g_sink.store(read_passes(buf.data(), n, passes), std::memory_order_relaxed);
+    const double dt = now_seconds() - t0;
+    if (dt > 0.005 || passes > (int64_t{1} << 40)) {
+      passes = std::max<int64_t>(1, static_cast<int64_t>(passes * seconds / dt));
+      break;
+    }
+    passes *= 4;
+  }
+  double best = 0.0;
+  for (int r = 0; r < repetitions; ++r) {
+    const double t0 = now_seconds();
+    g_sink.store(read_passes(buf.data(), n, passes), std::memory_order_relaxed);
+    const double dt = now_seconds() - t0;
+    best = std::max(best, static_cast<double>(n) * 4.0 * static_cast<double>(passes) / dt * 1e-9);
+  }
+  return best;
+}
+
 struct Rate {
   double wall = 0.0;  // GFLOP/s: all threads' FLOPs over the wall time until the last ends
   double cpu = 0.0;   // GFLOP/s: the sum of each thread's FLOPs over its own CPU time
@@ -371,6 +423,14 @@ int main(int argc, char** argv) {
     }
   }
 
+  // Read bandwidth by cache level (AVX2 loads; every x86-64 CPU with AVX2).
+  std::map<int, double> read_gbps;
+  if (__builtin_cpu_supports("avx2")) {
+    if (!cpus.empty()) pin_to(cpus.front());
+    for (const int64_t bytes : {int64_t{16} << 10, int64_t{512} << 10, int64_t{8} << 20})
+      read_gbps[static_cast<int>(bytes)] = read_bandwidth(bytes, burst, repetitions);
+  }
+
   const std::string cpu = cpuinfo_field("model name");
   const std::string cpu_id =
       cpuinfo_field("vendor_id") + " family " + cpuinfo_field("cpu family") + " model " + cpuinfo_field("model");
@@ -402,10 +462,11 @@ int main(int argc, char** argv) {
   std::printf(
       "{\"cpu\": %s, \"cpu_id\": %s, \"logical_cpus\": %d, \"isa\": %s, \"peak_gflops\": %s, \"by_isa\": %s, "
       "\"peak_gflops_wall\": %s, \"scaling\": %s, \"pinned_cpus\": %s, \"chains\": %d, \"burst_s\": %g, "
-      "\"repetitions\": %d}\n",
+      "\"repetitions\": %d, \"read_gbytes_per_s\": %s}\n",
       json_string(cpu).c_str(), json_string(cpu_id).c_str(), ncpu, json_string(best).c_str(),
       counts_json(by_isa[best]).c_str(), by.c_str(), counts_json(by_isa_wall[best]).c_str(),
-      counts_json(scaling, "%.2f").c_str(), pinned_json.c_str(), kChains, burst, repetitions);
+      counts_json(scaling, "%.2f").c_str(), pinned_json.c_str(), kChains, burst, repetitions,
+      counts_json(read_gbps).c_str());
   std::fprintf(stderr, "peak_probe: %s (%s):", cpu.c_str(), cpu_id.c_str());
   for (const Isa& isa : todo) {
     std::fprintf(stderr, " %s", isa.name);
@@ -413,6 +474,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, " %d thr %.1f (wall %.1f)", k, v, by_isa_wall[isa.name][k]);
     std::fprintf(stderr, " GFLOP/s;");
   }
+  for (const auto& [bytes, v] : read_gbps) std::fprintf(stderr, " read %d KB %.1f GB/s;", bytes >> 10, v);
   std::fprintf(stderr, "\n");
   for (const auto& [k, v] : scaling)
     if (v < 0.8)

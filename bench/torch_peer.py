@@ -35,9 +35,9 @@ import sys
 import time
 
 # (B, T, I, H): the training shapes (also timed as forward-only inference),
-# and the single-step inference shape. Keep in sync with recurrent_bench.cpp.
+# and the single-step inference shapes. Keep in sync with recurrent_bench.cpp.
 SHAPES = [(32, 4, 10, 16), (21, 5, 100, 150), (128, 500, 32, 32), (64, 100, 256, 256), (64, 50, 512, 512)]
-SINGLE_STEP = (1, 1, 128, 128)
+SINGLE_STEPS = [(1, 1, 128, 128), (1, 1, 512, 512)]
 
 
 def workloads():
@@ -47,7 +47,7 @@ def workloads():
         for shape in SHAPES:
             out.append((cell, "train", shape))
     for cell in ("LSTM", "GRU"):
-        for shape in [SINGLE_STEP] + SHAPES:
+        for shape in SINGLE_STEPS + SHAPES:
             out.append((cell, "infer", shape))
     return [("%s/%s/%s" % (c, m, "x".join(map(str, s))), c, m, s) for c, m, s in out]
 
