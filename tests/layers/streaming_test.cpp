@@ -21,16 +21,10 @@
 
 using namespace seqnet;
 using seqnet::testing::copy_params;
+using seqnet::testing::random_tensor;
 using seqnet::testing::run;
 
 namespace {
-
-Tensor uniform(const Shape& shape, uint64_t seed) {
-  Generator g(seed);
-  Tensor t(shape);
-  for (float& v : t) v = g.uniform(-1.0f, 1.0f);
-  return t;
-}
 
 // x[:, t0:t0+n, :]
 Tensor steps(const Tensor& x, int64_t t0, int64_t n) {
@@ -90,7 +84,7 @@ std::vector<std::pair<std::string, Make>> cells(int64_t units) {
 TEST(Streaming, SingleStepsGiveTheBitsOfTheWholeSequence) {
   // Small enough that the whole sequence's projection takes the step kernel
   // (ops::gemm), with units that end in a partial panel.
-  const Tensor x = uniform({2, 7, 5}, 7);
+  const Tensor x = random_tensor({2, 7, 5}, 7);
   for (int threads : {1, 2}) {
     set_num_threads(threads);
     for (const auto& [name, make] : cells(21)) {
@@ -105,7 +99,7 @@ TEST(Streaming, ThreadsSharingAStepGiveTheBitsOfOneThread) {
   // Steps of a batch of 4 with 128 inputs and units: enough work for both
   // threads to share each step, projection included (the gated cells; a
   // SimpleRNN step stays on one thread).
-  const Tensor x = uniform({4, 3, 128}, 11);
+  const Tensor x = random_tensor({4, 3, 128}, 11);
   for (const auto& [name, make] : cells(128)) {
     std::vector<Tensor> outs;
     for (int threads : {1, 2}) {
