@@ -1,4 +1,5 @@
 #include "seqnet/detail/ops/gemm.hpp"
+#include "seqnet/detail/ops/block_gemm.hpp"
 #include "seqnet/detail/ops/step_product.hpp"
 #include "seqnet/threads.hpp"
 
@@ -29,15 +30,19 @@ namespace {
 //   all of B on every call, which dominates products of a single row
 //   (single-step inference, batch 1 training), and its fixed costs dominate
 //   small products (the seeds' models).
-// - up to kSingleThreadWork multiply-adds: OpenBLAS on one thread.
-// - larger (whole-sequence input projections and weight gradients): cut
+// - larger, op(A) not transposed: the blocked AVX-512 kernel
+//   (ops/block_gemm.hpp) where the CPU has AVX-512, cut as below; op(A)
+//   transposed, or no AVX-512: OpenBLAS.
+// - up to kSingleThreadWork multiply-adds: one call on one thread.
+// - larger (whole-sequence input projections and gradients): cut
 //   into an even number of panels of at most kPanel rows or columns of C
 //   (along its larger side; the last panel narrower), each one
-//   single-threaded OpenBLAS call, each thread of the time loop's team
+//   single-threaded call, each thread of the time loop's team
 //   (ops::run_blocked_steps) taking a contiguous share. The panels depend on
 //   the shape only, never on the thread count, so every element of C comes
-//   from the same call on the same operands however many threads run:
-//   results are bit-identical on 1 or 2 threads. (OpenBLAS's own threading
+//   from the same call on the same operands however many threads run
+//   (the blocked kernel takes a thread's whole share in one call: its bits
+//   do not depend on the cut): results are bit-identical on 1 or 2 threads. (OpenBLAS's own threading
 //   changes the rounding with the thread count, and so does its blocking
 //   for different sizes, which is why the cut is fixed.)
 constexpr int64_t kEigenRows = 4;
@@ -164,7 +169,8 @@ ScopedPrecision::~ScopedPrecision() { precision = saved_; }
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  const int m = to_int(M, "M"), n = to_int(N, "N"), k = to_int(K, "K");
+  to_int(M, "M"), to_int(N, "N");
+  const int k = to_int(K, "K");
   if (M == 0 || N == 0) return;
   if (K == 0) {
     for (int64_t i = 0; i < M; ++i) {
@@ -198,8 +204,23 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   use_blas_threads(1);
   const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
   const int ilda = to_int(lda, "lda"), ildb = to_int(ldb, "ldb"), ildc = to_int(ldc, "ldc");
+  // op(A) not transposed (input projections, input gradients): the blocked
+  // AVX-512 kernel, measured faster than OpenBLAS on those products; A^T
+  // (weight gradients, long sums over few rows) stays on OpenBLAS, which
+  // measured faster there.
+  const bool block = unit_scales && !trans_a && block_gemm_available();
+  // rows [lo, lo + w) of C, or its columns, on the calling thread.
+  auto run_share = [&](bool rows, int64_t lo, int64_t w) {
+    const float* a = rows ? (trans_a ? A + lo : A + lo * lda) : A;
+    const float* b = rows ? B : (trans_b ? B + lo * ldb : B + lo);
+    float* c = rows ? C + lo * ldc : C + lo;
+    const int64_t mm = rows ? w : M, nn = rows ? N : w;
+    if (block && block_gemm(trans_a, trans_b, mm, nn, K, a, lda, b, ldb, c, ldc, beta == 1.0f)) return;
+    cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(mm), static_cast<int>(nn), k, alpha, a, ilda, b, ildb, beta, c,
+                ildc);
+  };
   if (M * N * K <= kSingleThreadWork || std::max(M, N) <= kPanel) {
-    cblas_sgemm(CblasRowMajor, ta, tb, m, n, k, alpha, A, ilda, B, ildb, beta, C, ildc);
+    run_share(true, 0, M);
     return;
   }
   // Panels of C's rows (each takes rows of op(A)) or of its columns (each
@@ -212,20 +233,16 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   panels += panels % 2;
   const int64_t width = ((extent + panels - 1) / panels + 15) / 16 * 16;
   panels = (extent + width - 1) / width;
-  auto run_panel = [&](int64_t p) {
-    const int64_t lo = p * width, w = std::min(width, extent - lo);
-    if (by_rows) {
-      const float* a = trans_a ? A + lo : A + lo * lda;
-      cblas_sgemm(CblasRowMajor, ta, tb, static_cast<int>(w), n, k, alpha, a, ilda, B, ildb, beta, C + lo * ldc, ildc);
-    } else {
-      const float* b = trans_b ? B + lo * ldb : B + lo;
-      cblas_sgemm(CblasRowMajor, ta, tb, m, static_cast<int>(w), k, alpha, A, ilda, b, ildb, beta, C + lo, ildc);
-    }
-  };
   // On the time loop's threads (no thread started per call; the helper
-  // that just ran a loop is still spinning, ready).
+  // that just ran a loop is still spinning, ready). The blocked kernel
+  // takes a thread's panels in one call (its bits do not depend on the
+  // cut), packing each block of the other operand once.
   run_blocked_steps(1, 1, panels, 2.0 * static_cast<double>(M) * N * K, [&](int64_t, int, int64_t p0, int64_t p1) {
-    for (int64_t p = p0; p < p1; ++p) run_panel(p);
+    if (block) {
+      run_share(by_rows, p0 * width, std::min(p1 * width, extent) - p0 * width);
+      return;
+    }
+    for (int64_t p = p0; p < p1; ++p) run_share(by_rows, p * width, std::min(width, extent - p * width));
   });
 }
 

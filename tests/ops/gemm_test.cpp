@@ -2,6 +2,7 @@
 // sizes, shape errors.
 
 #include <gtest/gtest.h>
+#include <seqnet/detail/ops/block_gemm.hpp>
 #include <seqnet/detail/ops/gemm.hpp>
 #include <seqnet/seqnet.hpp>
 
@@ -129,4 +130,65 @@ TEST(GemmOps, Threads) {
   EXPECT_EQ(ops::num_threads(), 1);
   ops::set_num_threads(0);  // default
   EXPECT_GE(ops::num_threads(), 1);
+}
+
+// The AVX-512 blocked product behind ops::gemm's large products.
+class BlockGemm : public ::testing::TestWithParam<std::tuple<bool, bool>> {};
+INSTANTIATE_TEST_SUITE_P(Ops, BlockGemm, ::testing::Combine(::testing::Bool(), ::testing::Bool()),
+                         [](const ::testing::TestParamInfo<std::tuple<bool, bool>>& i) {
+                           return std::string(std::get<0>(i.param) ? "At" : "A") +
+                                  (std::get<1>(i.param) ? "Bt" : "B");
+                         });
+
+TEST_P(BlockGemm, MatchesTheReferenceOnEdgeSizes) {
+  if (!ops::block_gemm_available()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  const auto [ta, tb] = GetParam();
+  // Sizes off every tile and block edge (12 x 32 tiles, depth blocks of
+  // 384, row blocks of 96, column blocks of 1024), strided operands.
+  const int64_t sizes[][3] = {{1, 1, 1}, {13, 33, 7}, {97, 31, 385}, {12, 1025, 800}, {200, 64, 1}};
+  for (const auto& s : sizes) {
+    const int64_t M = s[0], N = s[1], K = s[2];
+    const int64_t lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 5, ldc = N + 2;
+    const Tensor A = random_tensor({ta ? K : M, lda}, 11, -1.0f, 1.0f);
+    const Tensor B = random_tensor({tb ? N : K, ldb}, 12, -1.0f, 1.0f);
+    for (bool accumulate : {false, true}) {
+      Tensor C = random_tensor({M, ldc}, 13, -1.0f, 1.0f);
+      const Tensor C0 = C.clone();
+      std::vector<double> want;
+      ref_gemm(ta, tb, M, N, K, 1.0, A.data(), lda, B.data(), ldb, accumulate ? 1.0 : 0.0, want, C0.data(), ldc);
+      ops::block_gemm(ta, tb, M, N, K, A.data(), lda, B.data(), ldb, C.data(), ldc, accumulate);
+      for (int64_t i = 0; i < M; ++i) {
+        for (int64_t j = 0; j < ldc; ++j) {
+          const float got = C[i * ldc + j];
+          if (j >= N) {
+            ASSERT_EQ(got, C0[i * ldc + j]) << "wrote past column " << N << " in row " << i;
+            continue;
+          }
+          const double w = want[i * N + j];
+          ASSERT_NEAR(got, w, 1e-5 * (1.0 + std::sqrt(static_cast<double>(K))) * (1.0 + std::fabs(w)))
+              << M << "x" << N << "x" << K << " at (" << i << ", " << j << ")";
+        }
+      }
+    }
+  }
+}
+
+TEST_P(BlockGemm, AnElementsBitsDoNotDependOnHowCIsCut) {
+  if (!ops::block_gemm_available()) GTEST_SKIP() << "no AVX-512 on this CPU";
+  const auto [ta, tb] = GetParam();
+  const int64_t M = 61, N = 83, K = 900;  // three depth blocks
+  const int64_t lda = ta ? M : K, ldb = tb ? K : N;
+  const Tensor A = random_tensor({ta ? K : M, lda}, 21, -1.0f, 1.0f);
+  const Tensor B = random_tensor({tb ? N : K, ldb}, 22, -1.0f, 1.0f);
+  Tensor whole = Tensor::zeros({M, N}), pieces = Tensor::zeros({M, N});
+  ops::block_gemm(ta, tb, M, N, K, A.data(), lda, B.data(), ldb, whole.data(), N, false);
+  // Rows [0, 7), [7, M) by columns [0, 19), [19, N): other tiles, other edges.
+  for (const auto& [r0, r1] : {std::pair<int64_t, int64_t>{0, 7}, {7, M}}) {
+    for (const auto& [c0, c1] : {std::pair<int64_t, int64_t>{0, 19}, {19, N}}) {
+      const float* a = ta ? A.data() + r0 : A.data() + r0 * lda;
+      const float* b = tb ? B.data() + c0 * ldb : B.data() + c0;
+      ops::block_gemm(ta, tb, r1 - r0, c1 - c0, K, a, lda, b, ldb, pieces.data() + r0 * N + c0, N, false);
+    }
+  }
+  for (int64_t i = 0; i < M * N; ++i) ASSERT_EQ(whole[i], pieces[i]) << "element " << i;
 }

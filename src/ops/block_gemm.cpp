@@ -1,0 +1,226 @@
+// Large products with op(A) not transposed (the whole-sequence input
+// projections and input gradients) on an AVX-512 register-tile kernel:
+// Goto's blocking, with both operands packed per block into the layout the
+// kernel reads.
+//
+// - C is cut into tiles of kMR rows x kNR columns; a tile's 24 accumulators
+//   (kMR rows x 2 vectors of 16) stay in registers over a depth block of
+//   kKC, each k one broadcast of A per row and two loads of B.
+// - Loop order: column blocks of kNC, depth blocks of kKC (op(B) packed,
+//   kKC x kNC: 1.5 MB, in L2 and L3), row blocks of kMC (op(A) packed), then
+//   for each micro-panel of A (kMR x kKC: 18 KB, in L1) every micro-panel of
+//   B (kKC x kNR: 48 KB, from L2). The constants were chosen by measuring
+//   the benchmark shapes' products.
+// - Every element of C is C (or 0) + the sum over the first depth block,
+//   + the sum over the second, ..., each sum in ascending k from zero: the
+//   bits depend on K and kKC only, never on where the element lies, the
+//   blocks or how the caller cuts C between threads.
+// - Partial tiles: packed panels are zero-padded; stores are masked.
+
+#include "seqnet/detail/ops/block_gemm.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#define SEQNET_X86 1
+#endif
+
+namespace seqnet::ops {
+
+namespace {
+
+constexpr int64_t kMR = 12;
+constexpr int64_t kNR = 32;
+constexpr int64_t kKC = 384;
+constexpr int64_t kMC = 96;  // a multiple of kMR
+constexpr int64_t kNC = 1024;  // a multiple of kNR
+
+// A thread's packing buffers, 64-byte aligned, allocated on its first
+// product and kept (1.6 MB a thread).
+struct PackBuffer {
+  std::unique_ptr<float, decltype(&std::free)> data{nullptr, &std::free};
+  size_t size = 0;
+  // Null when the memory cannot be had.
+  float* get(size_t n) {
+    if (n > size) {
+      const size_t bytes = (n * sizeof(float) + 63) / 64 * 64;
+      data.reset(static_cast<float*>(std::aligned_alloc(64, bytes)));
+      size = data ? n : 0;
+    }
+    return data.get();
+  }
+};
+
+thread_local PackBuffer a_buffer;
+thread_local PackBuffer b_buffer;
+
+// op(A)[i][k] for rows i0.., depth k0..: micro-panels of kMR rows, k-major
+// (kMR values per k), rows past mc zero.
+void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* out) {
+  for (int64_t ir = 0; ir < mc; ir += kMR) {
+    const int64_t rows = std::min(kMR, mc - ir);
+    float* p = out + ir * kc;
+    if (ta) {
+      // op(A)[i][k] = A[k * lda + i]: kMR contiguous values per k.
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* src = A + (k0 + k) * lda + i0 + ir;
+        float* dst = p + k * kMR;
+        int64_t r = 0;
+        for (; r < rows; ++r) dst[r] = src[r];
+        for (; r < kMR; ++r) dst[r] = 0.0f;
+      }
+    } else {
+      // op(A)[i][k] = A[i * lda + k]: the rows read side by side.
+      const float* src[kMR];
+      for (int64_t r = 0; r < kMR; ++r) src[r] = A + (i0 + ir + std::min(r, rows - 1)) * lda + k0;
+      if (rows == kMR) {
+        for (int64_t k = 0; k < kc; ++k) {
+#pragma GCC unroll 12
+          for (int64_t r = 0; r < kMR; ++r) p[k * kMR + r] = src[r][k];
+        }
+      } else {
+        for (int64_t k = 0; k < kc; ++k)
+          for (int64_t r = 0; r < kMR; ++r) p[k * kMR + r] = r < rows ? src[r][k] : 0.0f;
+      }
+    }
+  }
+}
+
+// op(B)[k][j] for depth k0.., columns j0..: micro-panels of kNR columns,
+// k-major (kNR values per k), columns past nc zero.
+void pack_b(bool tb, const float* B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float* out) {
+  for (int64_t jr = 0; jr < nc; jr += kNR) {
+    const int64_t cols = std::min(kNR, nc - jr);
+    float* p = out + jr * kc;
+    if (tb) {
+      // op(B)[k][j] = B[j * ldb + k]
+      for (int64_t c = 0; c < cols; ++c) {
+        const float* src = B + (j0 + jr + c) * ldb + k0;
+        for (int64_t k = 0; k < kc; ++k) p[k * kNR + c] = src[k];
+      }
+      for (int64_t c = cols; c < kNR; ++c)
+        for (int64_t k = 0; k < kc; ++k) p[k * kNR + c] = 0.0f;
+    } else {
+      for (int64_t k = 0; k < kc; ++k) {
+        const float* src = B + (k0 + k) * ldb + j0 + jr;
+        float* dst = p + k * kNR;
+        std::memcpy(dst, src, static_cast<size_t>(cols) * sizeof(float));
+        if (cols < kNR) std::memset(dst + cols, 0, static_cast<size_t>(kNR - cols) * sizeof(float));
+      }
+    }
+  }
+}
+
+#ifdef SEQNET_X86
+
+bool cpu_has_avx512f() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return has;
+}
+
+// C[0..rows)[0..cols) (+)= Ap . Bp over kc: Ap kMR x kc, k-major (kMR values
+// per k), Bp kc x kNR.
+__attribute__((target("avx512f"))) void kernel_12x32(int64_t kc, const float* __restrict Ap,
+                                                      const float* __restrict Bp, float* C, int64_t ldc,
+                                                      bool accumulate, int64_t rows, int64_t cols) {
+  const __mmask16 m0 = cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << cols) - 1u);
+  const __mmask16 m1 = cols >= 32 ? __mmask16(0xFFFF) : cols <= 16 ? __mmask16(0) : __mmask16((1u << (cols - 16)) - 1u);
+  __m512 c0[kMR], c1[kMR];
+#pragma GCC unroll 12
+  for (int r = 0; r < kMR; ++r) {
+    c0[r] = _mm512_setzero_ps();
+    c1[r] = _mm512_setzero_ps();
+  }
+  // The tile of C comes to L2 while the sums run (it is read at the end).
+  if (accumulate) {
+    for (int64_t r = 0; r < rows; ++r) {
+      _mm_prefetch(reinterpret_cast<const char*>(C + r * ldc), _MM_HINT_T1);
+      _mm_prefetch(reinterpret_cast<const char*>(C + r * ldc + kNR - 1), _MM_HINT_T1);
+    }
+  }
+  for (int64_t k = 0; k < kc; ++k) {
+    const __m512 b0 = _mm512_load_ps(Bp + k * kNR);
+    const __m512 b1 = _mm512_load_ps(Bp + k * kNR + 16);
+    const float* a = Ap + k * kMR;
+#pragma GCC unroll 12
+    for (int r = 0; r < kMR; ++r) {
+      const __m512 av = _mm512_set1_ps(a[r]);
+      c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
+      c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
+    }
+  }
+#pragma GCC unroll 12
+  for (int r = 0; r < kMR; ++r) {
+    if (r >= rows) break;
+    float* c = C + r * ldc;
+    __m512 v0 = c0[r], v1 = c1[r];
+    if (accumulate) {
+      v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, c), v0);
+      v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, c + 16), v1);
+    }
+    _mm512_mask_storeu_ps(c, m0, v0);
+    _mm512_mask_storeu_ps(c + 16, m1, v1);
+  }
+}
+
+#endif
+
+}  // namespace
+
+bool block_gemm_available() {
+#ifdef SEQNET_X86
+  return cpu_has_avx512f();
+#else
+  return false;
+#endif
+}
+
+bool block_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, const float* A, int64_t lda,
+                const float* B, int64_t ldb, float* C, int64_t ldc, bool accumulate) {
+#ifdef SEQNET_X86
+  if (!cpu_has_avx512f()) return false;
+  if (M <= 0 || N <= 0) return true;
+  if (K <= 0) {
+    if (!accumulate)
+      for (int64_t i = 0; i < M; ++i) std::fill_n(C + i * ldc, N, 0.0f);
+    return true;
+  }
+  float* bp = b_buffer.get(static_cast<size_t>(kKC * kNC));
+  float* ap = a_buffer.get(static_cast<size_t>(kMC * kKC));
+  if (bp == nullptr || ap == nullptr) return false;
+  for (int64_t jc = 0; jc < N; jc += kNC) {
+    const int64_t nc = std::min(kNC, N - jc);
+    for (int64_t pc = 0; pc < K; pc += kKC) {
+      const int64_t kc = std::min(kKC, K - pc);
+      const bool acc = accumulate || pc > 0;
+      pack_b(trans_b, B, ldb, pc, kc, jc, nc, bp);
+      for (int64_t ic = 0; ic < M; ic += kMC) {
+        const int64_t mc = std::min(kMC, M - ic);
+        pack_a(trans_a, A, lda, ic, mc, pc, kc, ap);
+        for (int64_t ir = 0; ir < mc; ir += kMR) {
+          const float* a = ap + ir * kc;
+          float* c = C + (ic + ir) * ldc + jc;
+          const int64_t rows = std::min(kMR, mc - ir);
+          for (int64_t jr = 0; jr < nc; jr += kNR) {
+            kernel_12x32(kc, a, bp + jr * kc, c + jr, ldc, acc, rows, std::min(kNR, nc - jr));
+          }
+        }
+      }
+    }
+  }
+  return true;
+#else
+  (void)trans_a, (void)trans_b, (void)M, (void)N, (void)K, (void)A, (void)lda, (void)B, (void)ldb, (void)C, (void)ldc,
+      (void)accumulate;
+  return false;
+#endif
+}
+
+}  // namespace seqnet::ops
