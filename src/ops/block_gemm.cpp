@@ -1,7 +1,6 @@
-// Large products with op(A) not transposed (the whole-sequence input
-// projections and input gradients) on an AVX-512 register-tile kernel:
-// Goto's blocking, with both operands packed per block into the layout the
-// kernel reads.
+// The large products (whole-sequence input projections, input and weight
+// gradients) on an AVX-512 register-tile kernel: Goto's blocking, with both
+// operands packed per block into the layout the kernel reads.
 //
 // - C is cut into tiles of kMR rows x kNR columns; a tile's 24 accumulators
 //   (kMR rows x 2 vectors of 16) stay in registers over a depth block of
@@ -58,20 +57,32 @@ struct PackBuffer {
 thread_local PackBuffer a_buffer;
 thread_local PackBuffer b_buffer;
 
+#ifdef SEQNET_X86
+
+bool cpu_has_avx512f() {
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx512f") != 0;
+  }();
+  return has;
+}
+
+// Packing. The copies of contiguous runs use AVX-512 masked loads and stores
+// (intrinsics only: no auto-vectorized AVX-512 code, see CMakeLists.txt).
+
 // op(A)[i][k] for rows i0.., depth k0..: micro-panels of kMR rows, k-major
 // (kMR values per k), rows past mc zero.
-void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_t k0, int64_t kc, float* out) {
+__attribute__((target("avx512f"))) void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc,
+                                                int64_t k0, int64_t kc, float* out) {
   for (int64_t ir = 0; ir < mc; ir += kMR) {
     const int64_t rows = std::min(kMR, mc - ir);
     float* p = out + ir * kc;
     if (ta) {
       // op(A)[i][k] = A[k * lda + i]: kMR contiguous values per k.
+      const __mmask16 load = __mmask16((1u << rows) - 1u), store = __mmask16((1u << kMR) - 1u);
+      const float* src = A + k0 * lda + i0 + ir;
       for (int64_t k = 0; k < kc; ++k) {
-        const float* src = A + (k0 + k) * lda + i0 + ir;
-        float* dst = p + k * kMR;
-        int64_t r = 0;
-        for (; r < rows; ++r) dst[r] = src[r];
-        for (; r < kMR; ++r) dst[r] = 0.0f;
+        _mm512_mask_storeu_ps(p + k * kMR, store, _mm512_maskz_loadu_ps(load, src + k * lda));
       }
     } else {
       // op(A)[i][k] = A[i * lda + k]: the rows read side by side.
@@ -92,37 +103,35 @@ void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc, int64_
 
 // op(B)[k][j] for depth k0.., columns j0..: micro-panels of kNR columns,
 // k-major (kNR values per k), columns past nc zero.
-void pack_b(bool tb, const float* B, int64_t ldb, int64_t k0, int64_t kc, int64_t j0, int64_t nc, float* out) {
-  for (int64_t jr = 0; jr < nc; jr += kNR) {
-    const int64_t cols = std::min(kNR, nc - jr);
-    float* p = out + jr * kc;
-    if (tb) {
-      // op(B)[k][j] = B[j * ldb + k]
+__attribute__((target("avx512f"))) void pack_b(bool tb, const float* B, int64_t ldb, int64_t k0, int64_t kc,
+                                                int64_t j0, int64_t nc, float* out) {
+  if (tb) {
+    // op(B)[k][j] = B[j * ldb + k]
+    for (int64_t jr = 0; jr < nc; jr += kNR) {
+      const int64_t cols = std::min(kNR, nc - jr);
+      float* p = out + jr * kc;
       for (int64_t c = 0; c < cols; ++c) {
         const float* src = B + (j0 + jr + c) * ldb + k0;
         for (int64_t k = 0; k < kc; ++k) p[k * kNR + c] = src[k];
       }
       for (int64_t c = cols; c < kNR; ++c)
         for (int64_t k = 0; k < kc; ++k) p[k * kNR + c] = 0.0f;
-    } else {
-      for (int64_t k = 0; k < kc; ++k) {
-        const float* src = B + (k0 + k) * ldb + j0 + jr;
-        float* dst = p + k * kNR;
-        std::memcpy(dst, src, static_cast<size_t>(cols) * sizeof(float));
-        if (cols < kNR) std::memset(dst + cols, 0, static_cast<size_t>(kNR - cols) * sizeof(float));
-      }
+    }
+    return;
+  }
+  // Row by row of the source (sequential reads), each into every panel.
+  for (int64_t k = 0; k < kc; ++k) {
+    const float* src = B + (k0 + k) * ldb + j0;
+    for (int64_t jr = 0; jr < nc; jr += kNR) {
+      const int64_t cols = std::min(kNR, nc - jr);
+      const __mmask16 m0 = cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << cols) - 1u);
+      const __mmask16 m1 =
+          cols >= 32 ? __mmask16(0xFFFF) : cols <= 16 ? __mmask16(0) : __mmask16((1u << (cols - 16)) - 1u);
+      float* dst = out + jr * kc + k * kNR;
+      _mm512_store_ps(dst, _mm512_maskz_loadu_ps(m0, src + jr));
+      _mm512_store_ps(dst + 16, _mm512_maskz_loadu_ps(m1, src + jr + 16));
     }
   }
-}
-
-#ifdef SEQNET_X86
-
-bool cpu_has_avx512f() {
-  static const bool has = [] {
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f") != 0;
-  }();
-  return has;
 }
 
 // C[0..rows)[0..cols) (+)= Ap . Bp over kc: Ap kMR x kc, k-major (kMR values

@@ -30,9 +30,9 @@ namespace {
 //   all of B on every call, which dominates products of a single row
 //   (single-step inference, batch 1 training), and its fixed costs dominate
 //   small products (the seeds' models).
-// - larger, op(A) not transposed: the blocked AVX-512 kernel
-//   (ops/block_gemm.hpp) where the CPU has AVX-512, cut as below; op(A)
-//   transposed, or no AVX-512: OpenBLAS.
+// - larger: the blocked AVX-512 kernel (ops/block_gemm.hpp) where the CPU
+//   has AVX-512, else OpenBLAS (and for alpha, beta other than 1, 0/1),
+//   cut as below.
 // - up to kSingleThreadWork multiply-adds: one call on one thread.
 // - larger (whole-sequence input projections and gradients): cut
 //   into an even number of panels of at most kPanel rows or columns of C
@@ -204,11 +204,9 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   use_blas_threads(1);
   const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
   const int ilda = to_int(lda, "lda"), ildb = to_int(ldb, "ldb"), ildc = to_int(ldc, "ldc");
-  // op(A) not transposed (input projections, input gradients): the blocked
-  // AVX-512 kernel, measured faster than OpenBLAS on those products; A^T
-  // (weight gradients, long sums over few rows) stays on OpenBLAS, which
-  // measured faster there.
-  const bool block = unit_scales && !trans_a && block_gemm_available();
+  // The blocked AVX-512 kernel where the CPU has AVX-512 (measured faster
+  // than OpenBLAS on the whole-sequence products, see block_gemm.cpp).
+  const bool block = unit_scales && block_gemm_available();
   // rows [lo, lo + w) of C, or its columns, on the calling thread.
   auto run_share = [&](bool rows, int64_t lo, int64_t w) {
     const float* a = rows ? (trans_a ? A + lo : A + lo * lda) : A;
