@@ -70,6 +70,30 @@ bool cpu_has_avx512f() {
 // Packing. The copies of contiguous runs use AVX-512 masked loads and stores
 // (intrinsics only: no auto-vectorized AVX-512 code, see CMakeLists.txt).
 
+// x[i] = row i of a 16 x 16 block; afterwards x[k] = its column k.
+__attribute__((target("avx512f"), always_inline)) inline void transpose16(__m512 x[16]) {
+  __m512 t[16], u[16];
+  for (int i = 0; i < 8; ++i) {
+    t[2 * i] = _mm512_unpacklo_ps(x[2 * i], x[2 * i + 1]);
+    t[2 * i + 1] = _mm512_unpackhi_ps(x[2 * i], x[2 * i + 1]);
+  }
+  // u[4g + c], 128-bit lane L: rows 4g..4g+3 of column 4L + c.
+  for (int g = 0; g < 4; ++g) {
+    u[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+    u[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xEE);
+    u[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+    u[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
+  }
+  for (int c = 0; c < 4; ++c) {
+    const __m512 p_lo = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44), q_lo = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
+    const __m512 p_hi = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE), q_hi = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
+    x[c] = _mm512_shuffle_f32x4(p_lo, q_lo, 0x88);
+    x[4 + c] = _mm512_shuffle_f32x4(p_lo, q_lo, 0xDD);
+    x[8 + c] = _mm512_shuffle_f32x4(p_hi, q_hi, 0x88);
+    x[12 + c] = _mm512_shuffle_f32x4(p_hi, q_hi, 0xDD);
+  }
+}
+
 // op(A)[i][k] for rows i0.., depth k0..: micro-panels of kMR rows, k-major
 // (kMR values per k), rows past mc zero.
 __attribute__((target("avx512f"))) void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc,
@@ -85,18 +109,19 @@ __attribute__((target("avx512f"))) void pack_a(bool ta, const float* A, int64_t 
         _mm512_mask_storeu_ps(p + k * kMR, store, _mm512_maskz_loadu_ps(load, src + k * lda));
       }
     } else {
-      // op(A)[i][k] = A[i * lda + k]: the rows read side by side.
-      const float* src[kMR];
-      for (int64_t r = 0; r < kMR; ++r) src[r] = A + (i0 + ir + std::min(r, rows - 1)) * lda + k0;
-      if (rows == kMR) {
-        for (int64_t k = 0; k < kc; ++k) {
-#pragma GCC unroll 12
-          for (int64_t r = 0; r < kMR; ++r) p[k * kMR + r] = src[r][k];
-        }
-      } else {
-        for (int64_t k = 0; k < kc; ++k)
-          for (int64_t r = 0; r < kMR; ++r) p[k * kMR + r] = r < rows ? src[r][k] : 0.0f;
+      // op(A)[i][k] = A[i * lda + k]: 16 values of each row at a time,
+      // transposed in registers (rows past `rows` zero).
+      const float* src = A + (i0 + ir) * lda + k0;
+      const __mmask16 store = __mmask16((1u << kMR) - 1u);
+      int64_t k = 0;
+      for (; k + 16 <= kc; k += 16) {
+        __m512 x[16];
+        for (int r = 0; r < 16; ++r) x[r] = r < rows ? _mm512_loadu_ps(src + r * lda + k) : _mm512_setzero_ps();
+        transpose16(x);
+        for (int j = 0; j < 16; ++j) _mm512_mask_storeu_ps(p + (k + j) * kMR, store, x[j]);
       }
+      for (; k < kc; ++k)
+        for (int64_t r = 0; r < kMR; ++r) p[k * kMR + r] = r < rows ? src[r * lda + k] : 0.0f;
     }
   }
 }
@@ -106,16 +131,23 @@ __attribute__((target("avx512f"))) void pack_a(bool ta, const float* A, int64_t 
 __attribute__((target("avx512f"))) void pack_b(bool tb, const float* B, int64_t ldb, int64_t k0, int64_t kc,
                                                 int64_t j0, int64_t nc, float* out) {
   if (tb) {
-    // op(B)[k][j] = B[j * ldb + k]
+    // op(B)[k][j] = B[j * ldb + k]: 16 columns x 16 k at a time, transposed
+    // in registers (columns past nc zero).
     for (int64_t jr = 0; jr < nc; jr += kNR) {
-      const int64_t cols = std::min(kNR, nc - jr);
       float* p = out + jr * kc;
-      for (int64_t c = 0; c < cols; ++c) {
-        const float* src = B + (j0 + jr + c) * ldb + k0;
-        for (int64_t k = 0; k < kc; ++k) p[k * kNR + c] = src[k];
+      for (int64_t half = 0; half < kNR; half += 16) {
+        const int64_t cols = std::clamp<int64_t>(nc - jr - half, 0, 16);
+        const float* src = B + (j0 + jr + half) * ldb + k0;
+        int64_t k = 0;
+        for (; k + 16 <= kc; k += 16) {
+          __m512 x[16];
+          for (int c = 0; c < 16; ++c) x[c] = c < cols ? _mm512_loadu_ps(src + c * ldb + k) : _mm512_setzero_ps();
+          transpose16(x);
+          for (int j = 0; j < 16; ++j) _mm512_store_ps(p + (k + j) * kNR + half, x[j]);
+        }
+        for (; k < kc; ++k)
+          for (int64_t c = 0; c < 16; ++c) p[k * kNR + half + c] = c < cols ? src[c * ldb + k] : 0.0f;
       }
-      for (int64_t c = cols; c < kNR; ++c)
-        for (int64_t k = 0; k < kc; ++k) p[k * kNR + c] = 0.0f;
     }
     return;
   }
@@ -135,47 +167,45 @@ __attribute__((target("avx512f"))) void pack_b(bool tb, const float* B, int64_t 
 }
 
 // C[0..rows)[0..cols) (+)= Ap . Bp over kc: Ap kMR x kc, k-major (kMR values
-// per k), Bp kc x kNR.
-__attribute__((target("avx512f"))) void kernel_12x32(int64_t kc, const float* __restrict Ap,
+// per k), Bp kc x kNR. NV vectors of 16 columns: 1 for a tail of at most 16
+// columns (the same sums, half the work).
+template <int NV>
+__attribute__((target("avx512f"))) void kernel_12xNV(int64_t kc, const float* __restrict Ap,
                                                       const float* __restrict Bp, float* C, int64_t ldc,
                                                       bool accumulate, int64_t rows, int64_t cols) {
   const __mmask16 m0 = cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << cols) - 1u);
   const __mmask16 m1 = cols >= 32 ? __mmask16(0xFFFF) : cols <= 16 ? __mmask16(0) : __mmask16((1u << (cols - 16)) - 1u);
-  __m512 c0[kMR], c1[kMR];
+  __m512 acc[kMR][NV];
 #pragma GCC unroll 12
-  for (int r = 0; r < kMR; ++r) {
-    c0[r] = _mm512_setzero_ps();
-    c1[r] = _mm512_setzero_ps();
-  }
+  for (int r = 0; r < kMR; ++r)
+    for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
   // The tile of C comes to L2 while the sums run (it is read at the end).
   if (accumulate) {
     for (int64_t r = 0; r < rows; ++r) {
       _mm_prefetch(reinterpret_cast<const char*>(C + r * ldc), _MM_HINT_T1);
-      _mm_prefetch(reinterpret_cast<const char*>(C + r * ldc + kNR - 1), _MM_HINT_T1);
+      _mm_prefetch(reinterpret_cast<const char*>(C + r * ldc + NV * 16 - 1), _MM_HINT_T1);
     }
   }
   for (int64_t k = 0; k < kc; ++k) {
-    const __m512 b0 = _mm512_load_ps(Bp + k * kNR);
-    const __m512 b1 = _mm512_load_ps(Bp + k * kNR + 16);
+    __m512 b[NV];
+    for (int v = 0; v < NV; ++v) b[v] = _mm512_load_ps(Bp + k * kNR + 16 * v);
     const float* a = Ap + k * kMR;
 #pragma GCC unroll 12
     for (int r = 0; r < kMR; ++r) {
       const __m512 av = _mm512_set1_ps(a[r]);
-      c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
-      c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
+      for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, b[v], acc[r][v]);
     }
   }
+  const __mmask16 masks[2] = {m0, m1};
 #pragma GCC unroll 12
   for (int r = 0; r < kMR; ++r) {
     if (r >= rows) break;
     float* c = C + r * ldc;
-    __m512 v0 = c0[r], v1 = c1[r];
-    if (accumulate) {
-      v0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, c), v0);
-      v1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, c + 16), v1);
+    for (int v = 0; v < NV; ++v) {
+      __m512 x = acc[r][v];
+      if (accumulate) x = _mm512_add_ps(_mm512_maskz_loadu_ps(masks[v], c + 16 * v), x);
+      _mm512_mask_storeu_ps(c + 16 * v, masks[v], x);
     }
-    _mm512_mask_storeu_ps(c, m0, v0);
-    _mm512_mask_storeu_ps(c + 16, m1, v1);
   }
 }
 
@@ -218,7 +248,8 @@ bool block_gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, con
           float* c = C + (ic + ir) * ldc + jc;
           const int64_t rows = std::min(kMR, mc - ir);
           for (int64_t jr = 0; jr < nc; jr += kNR) {
-            kernel_12x32(kc, a, bp + jr * kc, c + jr, ldc, acc, rows, std::min(kNR, nc - jr));
+            const int64_t cols = std::min(kNR, nc - jr);
+            (cols > 16 ? &kernel_12xNV<2> : &kernel_12xNV<1>)(kc, a, bp + jr * kc, c + jr, ldc, acc, rows, cols);
           }
         }
       }

@@ -31,8 +31,8 @@ namespace {
 //   (single-step inference, batch 1 training), and its fixed costs dominate
 //   small products (the seeds' models).
 // - larger: the blocked AVX-512 kernel (ops/block_gemm.hpp) where the CPU
-//   has AVX-512, else OpenBLAS (and for alpha, beta other than 1, 0/1),
-//   cut as below.
+//   has AVX-512 and the shape suits it (below), else OpenBLAS (and for
+//   alpha, beta other than 1, 0/1), cut as below.
 // - up to kSingleThreadWork multiply-adds: one call on one thread.
 // - larger (whole-sequence input projections and gradients): cut
 //   into an even number of panels of at most kPanel rows or columns of C
@@ -49,6 +49,8 @@ constexpr int64_t kEigenRows = 4;
 constexpr int64_t kSmallWork = int64_t{1} << 19;
 constexpr int64_t kSingleThreadWork = int64_t{1} << 26;
 constexpr int64_t kPanel = 512;
+constexpr int64_t kBlockColumns = 192;
+constexpr int64_t kBlockDepth = 64;
 
 int max_threads_setting = 0;        // 0 = all cores
 std::atomic<int> blas_threads{-1};  // what OpenBLAS is currently set to (-1 unknown)
@@ -204,9 +206,13 @@ void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alp
   use_blas_threads(1);
   const CBLAS_TRANSPOSE ta = trans_a ? CblasTrans : CblasNoTrans, tb = trans_b ? CblasTrans : CblasNoTrans;
   const int ilda = to_int(lda, "lda"), ildb = to_int(ldb, "ldb"), ildc = to_int(ldc, "ldc");
-  // The blocked AVX-512 kernel where the CPU has AVX-512 (measured faster
-  // than OpenBLAS on the whole-sequence products, see block_gemm.cpp).
-  const bool block = unit_scales && block_gemm_available();
+  // The blocked AVX-512 kernel where the CPU has AVX-512 and it measured
+  // faster than OpenBLAS (block_gemm.cpp): weight gradients (op(A)
+  // transposed) at any size, other products with at least kBlockColumns
+  // columns and a depth of kBlockDepth (narrower or shallower ones waste
+  // its 12 x 32 tile or its packing).
+  const bool block =
+      unit_scales && block_gemm_available() && (trans_a || (N >= kBlockColumns && K >= kBlockDepth));
   // rows [lo, lo + w) of C, or its columns, on the calling thread.
   auto run_share = [&](bool rows, int64_t lo, int64_t w) {
     const float* a = rows ? (trans_a ? A + lo : A + lo * lda) : A;
