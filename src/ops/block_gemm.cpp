@@ -4,7 +4,8 @@
 //
 // - C is cut into tiles of kMR rows x kNR columns; a tile's 24 accumulators
 //   (kMR rows x 2 vectors of 16) stay in registers over a depth block of
-//   kKC, each k one broadcast of A per row and two loads of B.
+//   kKC, each k one broadcast of A per row and two loads of B (a tail of at
+//   most 16 columns: one vector a row).
 // - Loop order: column blocks of kNC, depth blocks of kKC (op(B) packed,
 //   kKC x kNC: 1.5 MB, in L2 and L3), row blocks of kMC (op(A) packed), then
 //   for each micro-panel of A (kMR x kKC: 18 KB, in L1) every micro-panel of
@@ -67,8 +68,10 @@ bool cpu_has_avx512f() {
   return has;
 }
 
-// Packing. The copies of contiguous runs use AVX-512 masked loads and stores
-// (intrinsics only: no auto-vectorized AVX-512 code, see CMakeLists.txt).
+// Packing. Contiguous runs are copied with AVX-512 masked loads and stores,
+// transposed operands through 16 x 16 register transposes; the short tails
+// are scalar loops, kept from the auto-vectorizer (GCC 12 miscompiles some
+// auto-vectorized AVX-512 code, see CMakeLists.txt).
 
 // x[i] = row i of a 16 x 16 block; afterwards x[k] = its column k.
 __attribute__((target("avx512f"), always_inline)) inline void transpose16(__m512 x[16]) {
@@ -85,8 +88,11 @@ __attribute__((target("avx512f"), always_inline)) inline void transpose16(__m512
     u[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xEE);
   }
   for (int c = 0; c < 4; ++c) {
-    const __m512 p_lo = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44), q_lo = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
-    const __m512 p_hi = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE), q_hi = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
+    // Lanes 0-1 (lo) or 2-3 (hi) of rows 0-7 (p) and of rows 8-15 (q).
+    const __m512 p_lo = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x44);
+    const __m512 q_lo = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x44);
+    const __m512 p_hi = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xEE);
+    const __m512 q_hi = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xEE);
     x[c] = _mm512_shuffle_f32x4(p_lo, q_lo, 0x88);
     x[4 + c] = _mm512_shuffle_f32x4(p_lo, q_lo, 0xDD);
     x[8 + c] = _mm512_shuffle_f32x4(p_hi, q_hi, 0x88);
@@ -96,8 +102,9 @@ __attribute__((target("avx512f"), always_inline)) inline void transpose16(__m512
 
 // op(A)[i][k] for rows i0.., depth k0..: micro-panels of kMR rows, k-major
 // (kMR values per k), rows past mc zero.
-__attribute__((target("avx512f"))) void pack_a(bool ta, const float* A, int64_t lda, int64_t i0, int64_t mc,
-                                                int64_t k0, int64_t kc, float* out) {
+__attribute__((target("avx512f"), optimize("no-tree-vectorize"))) void pack_a(bool ta, const float* A, int64_t lda,
+                                                                               int64_t i0, int64_t mc, int64_t k0,
+                                                                               int64_t kc, float* out) {
   for (int64_t ir = 0; ir < mc; ir += kMR) {
     const int64_t rows = std::min(kMR, mc - ir);
     float* p = out + ir * kc;
@@ -128,8 +135,9 @@ __attribute__((target("avx512f"))) void pack_a(bool ta, const float* A, int64_t 
 
 // op(B)[k][j] for depth k0.., columns j0..: micro-panels of kNR columns,
 // k-major (kNR values per k), columns past nc zero.
-__attribute__((target("avx512f"))) void pack_b(bool tb, const float* B, int64_t ldb, int64_t k0, int64_t kc,
-                                                int64_t j0, int64_t nc, float* out) {
+__attribute__((target("avx512f"), optimize("no-tree-vectorize"))) void pack_b(bool tb, const float* B, int64_t ldb,
+                                                                               int64_t k0, int64_t kc, int64_t j0,
+                                                                               int64_t nc, float* out) {
   if (tb) {
     // op(B)[k][j] = B[j * ldb + k]: 16 columns x 16 k at a time, transposed
     // in registers (columns past nc zero).

@@ -31,20 +31,20 @@ namespace {
 //   (single-step inference, batch 1 training), and its fixed costs dominate
 //   small products (the seeds' models).
 // - larger: the blocked AVX-512 kernel (ops/block_gemm.hpp) where the CPU
-//   has AVX-512 and the shape suits it (below), else OpenBLAS (and for
-//   alpha, beta other than 1, 0/1), cut as below.
-// - up to kSingleThreadWork multiply-adds: one call on one thread.
-// - larger (whole-sequence input projections and gradients): cut
+//   has AVX-512 and the shape suits it (see gemm()), else OpenBLAS (also
+//   for alpha, beta other than 1, 0/1); up to kSingleThreadWork
+//   multiply-adds one call on the calling thread.
+// - larger still (whole-sequence input projections and gradients): cut
 //   into an even number of panels of at most kPanel rows or columns of C
-//   (along its larger side; the last panel narrower), each one
-//   single-threaded call, each thread of the time loop's team
-//   (ops::run_blocked_steps) taking a contiguous share. The panels depend on
-//   the shape only, never on the thread count, so every element of C comes
-//   from the same call on the same operands however many threads run
-//   (the blocked kernel takes a thread's whole share in one call: its bits
-//   do not depend on the cut): results are bit-identical on 1 or 2 threads. (OpenBLAS's own threading
-//   changes the rounding with the thread count, and so does its blocking
-//   for different sizes, which is why the cut is fixed.)
+//   (along its larger side; the last panel narrower), each thread of the
+//   time loop's team (ops::run_blocked_steps) taking a contiguous share:
+//   one single-threaded OpenBLAS call per panel, or one blocked-kernel call
+//   for the thread's whole share (its bits do not depend on the cut). The
+//   panels depend on the shape only, never on the thread count, so every
+//   element of C comes out the same however many threads run: results are
+//   bit-identical on 1 or 2 threads. (OpenBLAS's own threading changes the
+//   rounding with the thread count, and so does its blocking for different
+//   sizes, which is why the cut is fixed.)
 constexpr int64_t kEigenRows = 4;
 constexpr int64_t kSmallWork = int64_t{1} << 19;
 constexpr int64_t kSingleThreadWork = int64_t{1} << 26;
@@ -171,7 +171,8 @@ ScopedPrecision::~ScopedPrecision() { precision = saved_; }
 
 void gemm(bool trans_a, bool trans_b, int64_t M, int64_t N, int64_t K, float alpha, const float* A, int64_t lda,
           const float* B, int64_t ldb, float beta, float* C, int64_t ldc) {
-  to_int(M, "M"), to_int(N, "N");
+  (void)to_int(M, "M");
+  (void)to_int(N, "N");
   const int k = to_int(K, "K");
   if (M == 0 || N == 0) return;
   if (K == 0) {
