@@ -244,7 +244,7 @@ std::vector<Tensor> Recurrent::forward_impl(const std::vector<Tensor>& in, const
 
   pack_weights(c, false);
   const int phases = forward_phases();
-  const double step_flops = 2.0 * static_cast<double>(B * (c.fused_projection ? I + H : H) * G * H);
+  const double step_flops = ops::step_work(B, c.fused_projection ? I + H : H, G * H);
   const float* ib = input_bias();
   ops::run_blocked_steps(T, phases, ops::panel_count(H), step_flops, [&](int64_t s, int phase, int64_t b0, int64_t b1) {
     const int64_t u0 = b0 * ops::kPanelWidth, u1 = std::min(H, b1 * ops::kPanelWidth);
@@ -384,7 +384,7 @@ std::vector<Tensor> Recurrent::backward_impl(const std::vector<Tensor>& dout, Ca
   }
 
   pack_weights(c, true);
-  ops::run_blocked_steps(T + 1, backward_phases(), ops::panel_count(H), 2.0 * static_cast<double>(B * H * G * H),
+  ops::run_blocked_steps(T + 1, backward_phases(), ops::panel_count(H), ops::step_work(B, G * H, H),
                          [&](int64_t i, int phase, int64_t b0, int64_t b1) {
                            const int64_t s = T - 1 - i;  // T-1 down to -1
                            const float* d = dseq.empty() || s < 0 ? nullptr : dseq.data() + s * H;

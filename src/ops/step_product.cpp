@@ -836,6 +836,11 @@ class Team {
 
 }  // namespace
 
+double step_work(int64_t rows, int64_t k, int64_t n) {
+  const double weights = static_cast<double>(k) * static_cast<double>(n);
+  return std::max(2.0 * static_cast<double>(rows) * weights, 6.0 * weights);
+}
+
 void run_blocked_steps(int64_t steps, int phases, int64_t blocks, double step_flops,
                        const std::function<void(int64_t s, int phase, int64_t b0, int64_t b1)>& body) {
   if (steps <= 0 || phases <= 0 || blocks <= 0) return;
