@@ -33,14 +33,15 @@ void ref_gemm(bool ta, bool tb, int64_t M, int64_t N, int64_t K, double alpha, c
     }
 }
 
+// A, At, ... for the (transpose A, transpose B) parameters.
+std::string transposes_name(const ::testing::TestParamInfo<std::tuple<bool, bool>>& i) {
+  return std::string(std::get<0>(i.param) ? "At" : "A") + (std::get<1>(i.param) ? "Bt" : "B");
+}
+
 }  // namespace
 
 class Gemm : public ::testing::TestWithParam<std::tuple<bool, bool>> {};
-INSTANTIATE_TEST_SUITE_P(Ops, Gemm, ::testing::Combine(::testing::Bool(), ::testing::Bool()),
-                         [](const ::testing::TestParamInfo<std::tuple<bool, bool>>& i) {
-                           return std::string(std::get<0>(i.param) ? "At" : "A") +
-                                  (std::get<1>(i.param) ? "Bt" : "B");
-                         });
+INSTANTIATE_TEST_SUITE_P(Ops, Gemm, ::testing::Combine(::testing::Bool(), ::testing::Bool()), transposes_name);
 
 TEST_P(Gemm, StridedWithAlphaBeta) {
   const auto [ta, tb] = GetParam();
@@ -134,11 +135,7 @@ TEST(GemmOps, Threads) {
 
 // The AVX-512 blocked product behind ops::gemm's large products.
 class BlockGemm : public ::testing::TestWithParam<std::tuple<bool, bool>> {};
-INSTANTIATE_TEST_SUITE_P(Ops, BlockGemm, ::testing::Combine(::testing::Bool(), ::testing::Bool()),
-                         [](const ::testing::TestParamInfo<std::tuple<bool, bool>>& i) {
-                           return std::string(std::get<0>(i.param) ? "At" : "A") +
-                                  (std::get<1>(i.param) ? "Bt" : "B");
-                         });
+INSTANTIATE_TEST_SUITE_P(Ops, BlockGemm, ::testing::Combine(::testing::Bool(), ::testing::Bool()), transposes_name);
 
 TEST_P(BlockGemm, MatchesTheReferenceOnEdgeSizes) {
   if (!ops::block_gemm_available()) GTEST_SKIP() << "no AVX-512 on this CPU";
