@@ -68,6 +68,11 @@ bool cpu_has_avx512f() {
   return has;
 }
 
+// The first n lanes (n clamped to 0..16) of a vector of 16.
+constexpr __mmask16 lane_mask(int64_t n) {
+  return n >= 16 ? __mmask16(0xFFFF) : n <= 0 ? __mmask16(0) : __mmask16((1u << n) - 1u);
+}
+
 // Packing. Contiguous runs are copied with AVX-512 masked loads and stores,
 // transposed operands through 16 x 16 register transposes; the short tails
 // are scalar loops, kept from the auto-vectorizer (GCC 12 miscompiles some
@@ -110,7 +115,7 @@ __attribute__((target("avx512f"), optimize("no-tree-vectorize"))) void pack_a(bo
     float* p = out + ir * kc;
     if (ta) {
       // op(A)[i][k] = A[k * lda + i]: kMR contiguous values per k.
-      const __mmask16 load = __mmask16((1u << rows) - 1u), store = __mmask16((1u << kMR) - 1u);
+      const __mmask16 load = lane_mask(rows), store = lane_mask(kMR);
       const float* src = A + k0 * lda + i0 + ir;
       for (int64_t k = 0; k < kc; ++k) {
         _mm512_mask_storeu_ps(p + k * kMR, store, _mm512_maskz_loadu_ps(load, src + k * lda));
@@ -119,7 +124,7 @@ __attribute__((target("avx512f"), optimize("no-tree-vectorize"))) void pack_a(bo
       // op(A)[i][k] = A[i * lda + k]: 16 values of each row at a time,
       // transposed in registers (rows past `rows` zero).
       const float* src = A + (i0 + ir) * lda + k0;
-      const __mmask16 store = __mmask16((1u << kMR) - 1u);
+      const __mmask16 store = lane_mask(kMR);
       int64_t k = 0;
       for (; k + 16 <= kc; k += 16) {
         __m512 x[16];
@@ -163,13 +168,10 @@ __attribute__((target("avx512f"), optimize("no-tree-vectorize"))) void pack_b(bo
   for (int64_t k = 0; k < kc; ++k) {
     const float* src = B + (k0 + k) * ldb + j0;
     for (int64_t jr = 0; jr < nc; jr += kNR) {
-      const int64_t cols = std::min(kNR, nc - jr);
-      const __mmask16 m0 = cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << cols) - 1u);
-      const __mmask16 m1 =
-          cols >= 32 ? __mmask16(0xFFFF) : cols <= 16 ? __mmask16(0) : __mmask16((1u << (cols - 16)) - 1u);
+      const int64_t cols = nc - jr;
       float* dst = out + jr * kc + k * kNR;
-      _mm512_store_ps(dst, _mm512_maskz_loadu_ps(m0, src + jr));
-      _mm512_store_ps(dst + 16, _mm512_maskz_loadu_ps(m1, src + jr + 16));
+      _mm512_store_ps(dst, _mm512_maskz_loadu_ps(lane_mask(cols), src + jr));
+      _mm512_store_ps(dst + 16, _mm512_maskz_loadu_ps(lane_mask(cols - 16), src + jr + 16));
     }
   }
 }
@@ -181,8 +183,6 @@ template <int NV>
 __attribute__((target("avx512f"))) void kernel_12xNV(int64_t kc, const float* __restrict Ap,
                                                       const float* __restrict Bp, float* C, int64_t ldc,
                                                       bool accumulate, int64_t rows, int64_t cols) {
-  const __mmask16 m0 = cols >= 16 ? __mmask16(0xFFFF) : __mmask16((1u << cols) - 1u);
-  const __mmask16 m1 = cols >= 32 ? __mmask16(0xFFFF) : cols <= 16 ? __mmask16(0) : __mmask16((1u << (cols - 16)) - 1u);
   __m512 acc[kMR][NV];
 #pragma GCC unroll 12
   for (int r = 0; r < kMR; ++r)
@@ -204,7 +204,7 @@ __attribute__((target("avx512f"))) void kernel_12xNV(int64_t kc, const float* __
       for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_fmadd_ps(av, b[v], acc[r][v]);
     }
   }
-  const __mmask16 masks[2] = {m0, m1};
+  const __mmask16 masks[2] = {lane_mask(cols), lane_mask(cols - 16)};
 #pragma GCC unroll 12
   for (int r = 0; r < kMR; ++r) {
     if (r >= rows) break;
